@@ -1,0 +1,52 @@
+"""Units: one pint registry for the whole package.
+
+Conversions are resolved once, when a chain or scenario is built, into an affine
+map ``y = scale * x + offset`` so that hot loops run on plain floats.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pint
+
+from .errors import UnitError
+
+ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg.define("percent_fraction = 0.01 = pct")
+
+
+def normalize(unit: str) -> str:
+    """Accept the spellings engineers type (``%``, ``1``, ``-``, ``µm``)."""
+    u = unit.strip()
+    if u in ("", "1", "-"):
+        return "dimensionless"
+    if u == "%":
+        return "percent"
+    return u.replace("µ", "u").replace("μ", "u")
+
+
+@lru_cache(maxsize=None)
+def affine(src: str, dst: str) -> tuple[float, float]:
+    """``(scale, offset)`` with ``value_dst = scale * value_src + offset``."""
+    try:
+        q0 = ureg.Quantity(0.0, normalize(src)).to(normalize(dst)).magnitude
+        q1 = ureg.Quantity(1.0, normalize(src)).to(normalize(dst)).magnitude
+    except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError) as exc:
+        raise UnitError(f"cannot convert {src!r} to {dst!r}: {exc}") from None
+    return float(q1 - q0), float(q0)
+
+
+def convert(value, src: str, dst: str):
+    """Convert a float or array from ``src`` to ``dst`` units."""
+    if src == dst:
+        return value
+    scale, offset = affine(src, dst)
+    return value * scale + offset
+
+
+def check_unit(unit: str) -> None:
+    """Raise :class:`UnitError` if pint does not know ``unit``."""
+    try:
+        ureg.Unit(normalize(unit))
+    except (pint.errors.UndefinedUnitError, AttributeError, ValueError) as exc:
+        raise UnitError(f"unknown unit {unit!r}: {exc}") from None
