@@ -1,0 +1,121 @@
+"""Known-answer tests of the PCE-based ANCOVA and Sobol' indices."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import openturns as ot
+import pandas as pd
+import pytest
+
+from celltwin.analysis.sensitivity import SurrogateWarning, ancova, sobol
+from celltwin.platform.errors import ParameterError
+
+A = np.array([1.0, 2.0, -1.5])
+SD = np.array([1.0, 0.5, 2.0])
+
+
+def correlated_normals():
+    R = ot.CorrelationMatrix(3)
+    R[0, 1], R[0, 2], R[1, 2] = 0.5, -0.3, 0.2
+    joint = ot.JointDistribution([ot.Normal(1.0 + i, s) for i, s in enumerate(SD)], ot.NormalCopula(R))
+    joint.setDescription(["a", "b", "c"])
+    return joint
+
+
+def ishigami(X, a=7.0, b=0.1):
+    return np.sin(X[:, 0]) + a * np.sin(X[:, 1]) ** 2 + b * X[:, 2] ** 4 * np.sin(X[:, 0])
+
+
+def ishigami_indices(a=7.0, b=0.1):
+    """First-order and total Sobol' indices of Ishigami (Saltelli et al. 2008)."""
+    V1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    V2 = a**2 / 8
+    V13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    V = V1 + V2 + V13
+    return np.array([V1, V2, 0.0]) / V, np.array([V1 + V13, V2, V13]) / V
+
+
+def uniform3():
+    u = ot.JointDistribution([ot.Uniform(-np.pi, np.pi)] * 3)
+    u.setDescription(["x1", "x2", "x3"])
+    return u
+
+
+def test_ancova_linear_correlated_normals_matches_closed_form():
+    # Y = a'X with Cov C: S_i = a_i (C a)_i / a'Ca, S_U_i = a_i^2 C_ii / a'Ca.
+    joint = correlated_normals()
+    C = np.array(joint.getCovariance())
+    V = A @ C @ A
+    df = ancova(lambda X: X @ A, joint, n=200, seed=3, n_eval=200_000)
+    assert list(df.index) == ["a", "b", "c"]
+    np.testing.assert_allclose(df["S"], A * (C @ A) / V, atol=0.01)
+    np.testing.assert_allclose(df["S_U"], A**2 * np.diag(C) / V, atol=0.01)
+    np.testing.assert_allclose(df["S_U"] + df["S_C"], df["S"], atol=1e-12)
+    assert df["S"].sum() == pytest.approx(1.0, abs=0.01)   # additive model: no interaction share
+    assert df.attrs["validation"]["y0"]["Q2"] == pytest.approx(1.0, abs=1e-9)
+    assert df.attrs["validation"]["y0"]["degree"] == 1
+
+
+def test_ancova_is_reproducible_from_seed_and_accepts_precomputed_samples():
+    joint = correlated_normals()
+    f = lambda X: X @ A + 0.3 * X[:, 0] * X[:, 1]  # noqa: E731
+    one = ancova(f, joint, n=300, seed=11, n_eval=20_000)
+    two = ancova(f, joint, n=300, seed=11, n_eval=20_000)
+    pd.testing.assert_frame_equal(one, two)
+    X = pd.DataFrame(np.asarray(joint.getSample(400)), columns=["a", "b", "c"])[["c", "a", "b"]]
+    Y = pd.Series(f(X[["a", "b", "c"]].to_numpy()), name="out")
+    pre = ancova(None, joint, X=X, Y=Y, seed=11, n_eval=20_000)
+    assert list(pre.index) == ["a", "b", "c"]
+    assert set(pre.attrs["validation"]) == {"out"}
+    np.testing.assert_allclose(pre["S"], one["S"], atol=0.03)
+
+
+def test_ancova_multi_output_and_failed_rows():
+    joint = correlated_normals()
+
+    def f(X):
+        Y = np.c_[X @ A, X[:, 0]]
+        Y[::50, 0] = np.nan  # failed evaluations are dropped, not fatal
+        return Y
+
+    df = ancova(f, joint, n=500, seed=2, output_names=["lin", "x_a"], n_eval=100_000)
+    assert df.index.names == ["output", "input"]
+    assert df.attrs["dropped"] == 10
+    # An output that is one input: S = 1 for it, S_U = 1, and the others only share by correlation.
+    np.testing.assert_allclose(df.loc["x_a", "S_U"], [1.0, 0.0, 0.0], atol=0.01)
+    assert df.loc[("x_a", "a"), "S"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_sobol_ishigami_known_indices():
+    S1, ST = ishigami_indices()
+    df = sobol(ishigami, uniform3(), n=1000, seed=1)
+    np.testing.assert_allclose(df["S1"], S1, atol=0.01)
+    np.testing.assert_allclose(df["ST"], ST, atol=0.01)
+    assert df["Q2"].iloc[0] > 0.999
+
+
+def test_ancova_equals_first_order_sobol_for_independent_inputs():
+    S1, _ = ishigami_indices()
+    df = ancova(ishigami, uniform3(), n=1000, seed=1, n_eval=100_000)
+    np.testing.assert_allclose(df["S"], S1, atol=0.015)
+    np.testing.assert_allclose(df["S_C"], 0.0, atol=0.01)
+
+
+def test_poor_surrogate_is_flagged():
+    rng = np.random.default_rng(0)
+    with pytest.warns(SurrogateWarning, match="Q2"):
+        df = ancova(lambda X: rng.normal(size=len(X)), uniform3(), n=200, degree=2, seed=0)
+    assert not df.attrs["validation"]["y0"]["ok"]
+    assert (df["Q2"] < 0.95).all()
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ParameterError, match="dependent copula"):
+        sobol(lambda X: X[:, 0], correlated_normals(), n=50, seed=0)
+    with pytest.raises(ParameterError, match="expected \\(N, 3\\)"):
+        ancova(None, uniform3(), X=np.zeros((10, 2)), Y=np.zeros(10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ParameterError, match="too few"):
+            ancova(lambda X: X[:, 0], uniform3(), n=6, seed=0)
