@@ -1,0 +1,88 @@
+"""Drawing a process chain: containers and the parameters that flow between them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+
+from ..platform.chain import ProcessChain
+
+DOMAIN_COLOURS = {"formulation": "#8dd3c7", "raw-material": "#bebada", "process": "#fb8072",
+                  "structural": "#80b1d3", "battery-model": "#fdb462", "performance": "#b3de69",
+                  "container": "#ffffb3", "unknown": "#d9d9d9"}
+
+
+def layout(chain: ProcessChain) -> dict[str, tuple[float, float]]:
+    """Left-to-right layers in topological order: containers and their outputs line up."""
+    g = chain.graph
+    for layer, nodes in enumerate(nx.topological_generations(g)):
+        for n in nodes:
+            g.nodes[n]["layer"] = layer
+    return nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
+
+
+def _colour(chain: ProcessChain, node: str) -> str:
+    data = chain.graph.nodes[node]
+    return DOMAIN_COLOURS["container" if data["kind"] == "container" else data.get("domain", "unknown")]
+
+
+def draw(chain: ProcessChain, path: str | Path, title: str = "") -> Path:
+    """Write the chain graph to PNG, SVG (matplotlib) or HTML (plotly), by file suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg", ".html"):
+        raise ValueError(f"graph file {str(path)!r}: suffix must be .png, .svg or .html")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pos = layout(chain)
+    g = chain.graph
+    if suffix == ".html":
+        return _draw_html(chain, pos, path, title)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = max(d["layer"] for _, d in g.nodes(data=True)) + 1
+    fig, ax = plt.subplots(figsize=(max(10, 1.6 * layers), 8))
+    containers = [n for n in g if g.nodes[n]["kind"] == "container"]
+    params = [n for n in g if g.nodes[n]["kind"] != "container"]
+    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=8, edge_color="#999999", width=0.6,
+                           node_size=900)
+    nx.draw_networkx_nodes(g, pos, nodelist=params, node_color=[_colour(chain, n) for n in params],
+                           node_size=500, ax=ax)
+    nx.draw_networkx_nodes(g, pos, nodelist=containers, node_color=DOMAIN_COLOURS["container"],
+                           node_shape="s", node_size=1800, edgecolors="#333333", ax=ax)
+    nx.draw_networkx_labels(g, pos, font_size=7, ax=ax)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=d) for d, c in DOMAIN_COLOURS.items()
+               if d != "unknown"]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False)
+    ax.set_title(title or "process chain")
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150 if suffix == ".png" else None)
+    plt.close(fig)
+    return path
+
+
+def _draw_html(chain: ProcessChain, pos, path: Path, title: str) -> Path:
+    import plotly.graph_objects as go
+
+    g = chain.graph
+    ex, ey = [], []
+    for a, b in g.edges:
+        ex += [pos[a][0], pos[b][0], None]
+        ey += [pos[a][1], pos[b][1], None]
+    nodes = list(g.nodes)
+    text = [f"{n} [{g.nodes[n].get('unit', '')}]" if g.nodes[n]["kind"] != "container" else n for n in nodes]
+    fig = go.Figure([
+        go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#aaaaaa", width=1), hoverinfo="skip"),
+        go.Scatter(x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
+                   text=nodes, hovertext=text, hoverinfo="text", textposition="top center",
+                   marker=dict(size=[22 if g.nodes[n]["kind"] == "container" else 12 for n in nodes],
+                               symbol=["square" if g.nodes[n]["kind"] == "container" else "circle" for n in nodes],
+                               color=[_colour(chain, n) for n in nodes], line=dict(width=1, color="#333"))),
+    ])
+    fig.update_layout(title=title or "process chain", showlegend=False, xaxis_visible=False,
+                      yaxis_visible=False, plot_bgcolor="white", height=700)
+    fig.write_html(path, include_plotlyjs=True, full_html=True)
+    return path

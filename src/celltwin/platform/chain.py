@@ -1,0 +1,203 @@
+"""The process chain: containers wired by name into a validated networkx graph.
+
+Edges are inferred from declarations: wherever one container's output is another's
+input, including across skipped steps. Building checks everything and raises one
+:class:`ChainError` listing every problem with the container and parameter it
+concerns. Unit conversions are resolved here, once, into affine maps, so
+evaluation runs on plain float arrays.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+
+from .catalog import Catalog
+from .container import Container
+from .errors import ChainError, ParameterError, UnitError, closest
+from .units import affine
+
+
+class ChainResult(dict):
+    """Every parameter's value after a chain evaluation.
+
+    ``valid`` marks the samples that passed every check (all True for a nominal run);
+    ``reasons`` holds each rejected sample's first reason (``""`` when valid) and
+    ``rejections`` counts them by kind. Rejected samples hold NaN in every computed
+    parameter: they are reported, never silently clipped.
+    """
+
+    valid: np.ndarray
+    reasons: np.ndarray
+    rejections: dict[str, int]
+
+
+class ProcessChain:
+    """A validated, evaluable chain of containers."""
+
+    def __init__(self, containers: Sequence[Container], given: Iterable[str], catalog: Catalog):
+        self.containers = list(containers)
+        self.given = set(given)
+        self.catalog = catalog
+        self.graph = nx.DiGraph()
+        self._producer: dict[str, Container] = {}
+        self._convert_in: dict[str, dict[str, tuple[float, float]]] = {}
+        self._convert_out: dict[str, dict[str, tuple[float, float]]] = {}
+        self._build()
+
+    # -- building -----------------------------------------------------------------
+    def _build(self) -> None:
+        problems: list[str] = []
+        producers: dict[str, list[str]] = {}
+        g = self.graph
+        for c in self.containers:
+            g.add_node(c.name, kind="container", container_kind=c.kind, label=c.name)
+            self._convert_in[c.name] = self._conversions(c, c.inputs(), "input", problems)
+            self._convert_out[c.name] = self._conversions(c, c.outputs(), "output", problems)
+            for p in c.outputs():
+                producers.setdefault(p, []).append(c.name)
+                self._producer.setdefault(p, c)
+                g.add_edge(c.name, p)
+        for c in self.containers:
+            for p in c.inputs():
+                g.add_edge(p, c.name)
+        for p in list(g.nodes):
+            if g.nodes[p].get("kind") != "container":
+                entry = self.catalog.entries.get(p)
+                g.nodes[p].update(kind="parameter", domain=entry.domain if entry else "unknown",
+                                  unit=entry.unit if entry else "", label=p)
+        for p, names in producers.items():
+            if len(names) > 1:
+                problems.append(f"parameter {p!r} is produced by more than one container: {', '.join(names)}")
+            if p in self.given:
+                problems.append(f"parameter {p!r} is given by the scenario but also produced by "
+                                f"container {names[0]!r}; remove one of them")
+        for c in self.containers:
+            for p in c.inputs():
+                if p not in producers and p not in self.given and p in self.catalog:
+                    problems.append(f"container {c.name!r}: input {p!r} is produced by no container and "
+                                    "not given by the scenario")
+        for p in self.given:
+            if p not in self.catalog:
+                problems.append(f"scenario: unknown parameter {p!r}{closest(p, self.catalog)}")
+        cycles = list(nx.simple_cycles(g))
+        for cyc in cycles:
+            names = [n for n in cyc if g.nodes[n]["kind"] == "container"]
+            problems.append("cycle between containers " + " -> ".join(names + names[:1]))
+        if problems:
+            raise ChainError(problems)
+        self.order = [n for n in nx.topological_sort(g) if g.nodes[n]["kind"] == "container"]
+        self._by_name = {c.name: c for c in self.containers}
+
+    def _conversions(self, c: Container, declared: Mapping[str, str], role: str, problems: list[str]):
+        conv = {}
+        for p, unit in declared.items():
+            if p not in self.catalog:
+                problems.append(f"container {c.name!r}: {role} {p!r} is not in the catalog"
+                                f"{closest(p, self.catalog)}")
+                continue
+            cat_unit = self.catalog[p].unit
+            src, dst = (cat_unit, unit) if role == "input" else (unit, cat_unit)
+            try:
+                conv[p] = affine(src, dst)
+            except UnitError:
+                problems.append(f"container {c.name!r}: {role} {p!r} is declared in {unit!r}, which is "
+                                f"incompatible with its catalog unit {cat_unit!r}")
+        return conv
+
+    # -- introspection --------------------------------------------------------------
+    @property
+    def inputs(self) -> list[str]:
+        """The independent inputs: parameters that no container produces."""
+        return sorted({p for c in self.containers for p in c.inputs()} - set(self._producer))
+
+    @property
+    def outputs(self) -> list[str]:
+        return [p for name in self.order for p in self._by_name[name].outputs()]
+
+    def container(self, name: str) -> Container:
+        return self._by_name[name]
+
+    # -- evaluation -----------------------------------------------------------------
+    def evaluate(self, values: Mapping[str, object], *, on_invalid: str = "raise") -> ChainResult:
+        """Run every container in order on nominal floats or Monte Carlo arrays.
+
+        ``on_invalid="raise"`` stops at the first value outside its valid range with a
+        :class:`ParameterError`; ``"mask"`` marks those samples invalid, counts them by
+        reason in ``result.rejections`` and carries on with the rest.
+        """
+        if on_invalid not in ("raise", "mask"):
+            raise ParameterError(f"on_invalid = {on_invalid!r} must be 'raise' or 'mask'")
+        missing = [p for p in self.inputs if p not in values]
+        if missing:
+            raise ParameterError(f"missing input value(s) {', '.join(missing)}")
+        scalar = all(np.ndim(v) == 0 for v in values.values())
+        data = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+        shape = np.broadcast_shapes(*(v.shape for v in data.values()))
+        valid = np.ones(shape, dtype=bool)
+        reasons = np.full(shape, "", dtype=object)
+        rejections: dict[str, int] = {}
+
+        def reject(bad: np.ndarray, message: str) -> None:
+            bad = np.broadcast_to(bad, shape) & valid
+            if on_invalid == "raise" or not shape:
+                raise ParameterError(message)
+            n = int(bad.sum())
+            if n:
+                key = message.split(" = ")[0] + " out of range" if " = " in message else message
+                rejections[key] = rejections.get(key, 0) + n
+                reasons[bad] = message
+                valid[bad] = False
+
+        for p in self.inputs:
+            self._check_bounds(p, data[p], reject)
+        for name in self.order:
+            c = self._by_name[name]
+            conv = self._convert_in[name]
+            args = {p: data[p] * s + o if (s, o) != (1.0, 0.0) else data[p] for p, (s, o) in conv.items()}
+            for bad, message in c.constraints(args):
+                reject(np.asarray(bad), f"container {name!r}: {message}")
+            if on_invalid == "mask" and not valid.all():
+                args = {p: np.where(valid, np.broadcast_to(v, shape), np.nan) for p, v in args.items()}
+            out = c.evaluate(args)
+            for p, (s, o) in self._convert_out[name].items():
+                data[p] = np.asarray(out[p], dtype=float) * s + o if (s, o) != (1.0, 0.0) else np.asarray(out[p], dtype=float)
+                self._check_bounds(p, data[p], reject, produced_by=name)
+        if not valid.all():
+            for p in self._producer:
+                data[p] = np.where(valid, data[p], np.nan)
+        result = ChainResult({k: (float(v) if scalar else v) for k, v in data.items()})
+        result.valid = valid
+        result.reasons = reasons
+        result.rejections = rejections
+        return result
+
+    def _check_bounds(self, p: str, v: np.ndarray, reject, produced_by: str | None = None) -> None:
+        entry = self.catalog[p]
+        bad = entry.invalid_mask(v)
+        if produced_by is not None:
+            bad &= ~np.isnan(v)  # NaN here comes from an already rejected sample or a failed solve
+        if np.any(bad):
+            first = v.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]] if v.ndim else v
+            where = f" (computed by {produced_by!r})" if produced_by else ""
+            reject(bad, entry.message(first) + where)
+
+    def function(self, inputs: Sequence[str], outputs: Sequence[str], fixed: Mapping[str, float]):
+        """Collapse the chain into f: (N, len(inputs)) -> (N, len(outputs)).
+
+        ``fixed`` supplies every other independent input. This is the nested model
+        the sensitivity analysis needs.
+        """
+        inputs, outputs = list(inputs), list(outputs)
+        unknown_out = [o for o in outputs if o not in self.outputs and o not in self.inputs]
+        if unknown_out:
+            raise ParameterError(f"not computed by this chain: {', '.join(unknown_out)}")
+
+        def f(x) -> np.ndarray:
+            x = np.atleast_2d(np.asarray(x, dtype=float))
+            values = {**fixed, **{name: x[:, i] for i, name in enumerate(inputs)}}
+            res = self.evaluate(values, on_invalid="mask")
+            return np.column_stack([np.broadcast_to(res[o], (x.shape[0],)) for o in outputs])
+
+        return f
