@@ -57,7 +57,7 @@ def test_html_renders_in_headless_chromium(tmp_path):
            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
            "--dump-dom", paths["html"].as_uri()]
     dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout
-    assert len(re.findall(r'X
+    assert len(re.findall(r'class="sankey-node"', dom)) == 7   # w_CA's flow was below min_flow
     assert len(re.findall(r'class="sankey-link"', dom)) == 9
     for name in ("w_AM", "m_dry", "rho_cal", "capacity", "energy_density"):
         assert re.search(rf">{name}<", dom), name
