@@ -1,0 +1,37 @@
+"""The command line: scenarios, chain --json with --set, graph, errors."""
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from celltwin.cli import app
+
+runner = CliRunner()
+
+
+def test_scenarios_lists_reference():
+    r = runner.invoke(app, ["scenarios"])
+    assert r.exit_code == 0 and "reference-cathode" in r.output
+
+
+def test_chain_json_flat_and_set():
+    r = runner.invoke(app, ["chain", "reference-cathode", "--json"])
+    assert r.exit_code == 0, r.output
+    values = json.loads(r.stdout)
+    assert values["m_dry"] == pytest.approx(14.314, abs=1e-3)
+    r2 = runner.invoke(app, ["chain", "reference-cathode", "--json", "--set", "q_L=120"])
+    changed = json.loads(r2.stdout)
+    assert changed["q_L"] == 120 and changed["eps_cal"] < values["eps_cal"]
+
+
+def test_chain_bad_set_names_parameter():
+    r = runner.invoke(app, ["chain", "reference-cathode", "--set", "q_l=120"])
+    assert r.exit_code == 2 and "did you mean 'q_L'" in r.output
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg", "html"])
+def test_graph(tmp_path, suffix):
+    out = tmp_path / f"chain.{suffix}"
+    r = runner.invoke(app, ["graph", "reference-cathode", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_size > 1000
