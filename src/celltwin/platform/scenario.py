@@ -24,11 +24,12 @@ from .registry import containers as registry
 from .units import affine, convert
 from .uncertainty import DISTRIBUTIONS, METHODS, Uncertain, check_correlation, joint_distribution, read_column, sample
 
-SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study")
+SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs")
 SCENARIO_KEYS = ("name", "description", "chain", "cell", "current_density", "components")
 PARAM_KEYS = ("value", "unit", "std", "rel_std", "distribution", "low", "high", "data", "column")
 STUDY_KEYS = ("samples", "seed", "method")
 SEGMENT_KEYS = ("count", "between", "drift")
+SPEC_KEYS = ("value", "rel_tol", "abs_tol", "min", "max", "unit")
 DEFAULT_COMPONENTS = ("AM", "CA", "PB")
 
 
@@ -68,6 +69,7 @@ class Scenario:
     current_density: float = 1.0
     description: str = ""
     source: str = ""
+    specs: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (low, high), catalog unit
 
     # -- loading ------------------------------------------------------------------
     @classmethod
@@ -168,7 +170,8 @@ class Scenario:
         sc = cls(name=head.get("name", Path(source).stem if source else "scenario"), chain_steps=steps,
                  components=components, catalog=catalog, fixed=fixed, uncertain=uncertain, balance=balance,
                  container_options=options, correlation=correlation, segments=segments, study=study,
-                 cell=cell, current_density=current, description=head.get("description", ""), source=source)
+                 cell=cell, current_density=current, description=head.get("description", ""), source=source,
+                 specs={k: spec_window(k, v, catalog) for k, v in data.get("specs", {}).items()})
         sc.build_chain()  # every structural problem is reported at load time
         return sc
 
@@ -254,6 +257,9 @@ class Scenario:
                                        if j > i and self.correlation[i, j] != 0}
                                    for i, a in enumerate(names)}
             out["correlations"] = {k: v for k, v in out["correlations"].items() if v}
+        if self.specs:
+            out["specs"] = {k: {key: v for key, v in (("min", lo), ("max", hi)) if math.isfinite(v)}
+                            for k, (lo, hi) in self.specs.items()}
         if self.segments.count > 1 or self.segments.between or self.segments.drift:
             out["segments"] = {"count": self.segments.count,
                                "between": {k: {"std": v} for k, v in self.segments.between.items()},
@@ -338,6 +344,36 @@ def _parse_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
         high = high if math.isfinite(high) else value + 40 * std
         return value, Uncertain(pname, dist, value, std=std, low=low, high=high)
     return value, Uncertain(pname, dist, value, std=std)
+
+
+def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, float]:
+    """A specification window ``{value, rel_tol | abs_tol}`` or ``{min, max}`` -> (low, high) in
+    the catalog unit; an open side is infinite. Used by ``[specs]`` and by the yield analysis."""
+    where = f"[specs] {name}"
+    if name not in catalog:
+        raise ScenarioError(f"{where}: unknown parameter {name!r}{closest(name, catalog)}")
+    if not isinstance(table, Mapping):
+        raise ScenarioError(f"{where}: give a table such as {{ value = 14.3, rel_tol = 0.02 }} or {{ min = 2.3 }}")
+    _check_keys(where, table, SPEC_KEYS)
+    unit = table.get("unit", catalog[name].unit)
+    scale, _ = affine(unit, catalog[name].unit)
+    has_value, has_window = "value" in table, "min" in table or "max" in table
+    if has_value == has_window:
+        raise ScenarioError(f"{where}: give either 'value' with 'rel_tol' or 'abs_tol', or 'min' and/or 'max'")
+    if has_value:
+        if ("rel_tol" in table) == ("abs_tol" in table):
+            raise ScenarioError(f"{where}: 'value' needs exactly one of 'rel_tol' or 'abs_tol'")
+        value = float(convert(float(table["value"]), unit, catalog[name].unit))
+        tol = (float(table["rel_tol"]) * abs(value) if "rel_tol" in table
+               else float(table["abs_tol"]) * abs(scale))
+        if not (tol > 0 and math.isfinite(tol)):
+            raise ScenarioError(f"{where}: the tolerance must be positive (valid range (0, inf)), got {tol:g}")
+        return value - tol, value + tol
+    low = float(convert(float(table["min"]), unit, catalog[name].unit)) if "min" in table else -math.inf
+    high = float(convert(float(table["max"]), unit, catalog[name].unit)) if "max" in table else math.inf
+    if not low < high:
+        raise ScenarioError(f"{where}: min = {low:g} must be below max = {high:g} {catalog[name].unit}")
+    return low, high
 
 
 def _spread(where: str, pname: str, spec, catalog: Catalog, nominal: Mapping[str, float], abs_key: str) -> float:
