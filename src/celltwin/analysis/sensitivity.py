@@ -29,6 +29,11 @@ Q2_THRESHOLD = 0.95
 """Below this leave-one-out Q² a surrogate's indices are flagged as unreliable."""
 
 
+Q2_EXACT = 1e-6
+"""The degree search stops once 1 - Q² falls below this: the surrogate is then as good as
+the model for variance shares (an error of 1e-6 of the variance)."""
+
+
 class SurrogateWarning(UserWarning):
     """The polynomial chaos surrogate does not reproduce the model well enough."""
 
@@ -127,7 +132,7 @@ def fit_pce(X: np.ndarray, y: np.ndarray, measure, *, degree: int | None = None,
 
     With ``degree=None`` the degree is chosen by leave-one-out Q² among 1..``max_degree``
     while the basis stays below half the sample size (so LOO stays meaningful); the
-    search stops once Q² has fallen for two degrees in a row.
+    search stops once 1 - Q² < :data:`Q2_EXACT` or Q² has fallen for two degrees in a row.
     """
     import openturns as ot
 
@@ -162,7 +167,7 @@ def fit_pce(X: np.ndarray, y: np.ndarray, measure, *, degree: int | None = None,
             best, worse = s, 0
         else:
             worse += 1
-        if best.q2 > 1 - 1e-10 or worse >= 2:
+        if best.q2 > 1 - Q2_EXACT or worse >= 2:
             break
     if best is None:
         raise ParameterError(f"{n} samples are too few for a PCE in {d} inputs (need at least {2 * (d + 1)})")
@@ -186,7 +191,7 @@ def _frame(blocks: dict[str, pd.DataFrame], one_d: bool) -> pd.DataFrame:
 def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int = 1000,
            degree: int | None = None, max_degree: int = 10, seed: int | None = None,
            X=None, Y=None, output_names: Sequence[str] | None = None,
-           n_eval: int = 50_000) -> pd.DataFrame:
+           n_eval: int = 50_000, surrogates: dict | None = None) -> pd.DataFrame:
     """ANCOVA indices S = S_U + S_C (seed 004, eqs. 4-7) of ``f`` under ``distribution``.
 
     Parameters
@@ -212,6 +217,9 @@ def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int
         Names of the k outputs (default ``y0``, ``y1``, ...).
     n_eval
         Size of the correlated sample on which the indices are estimated from the PCE.
+    surrogates
+        If a dict is given, it receives output name -> :class:`Surrogate` (the fitted PCE),
+        e.g. to plot or reuse the metamodel.
 
     Returns
     -------
@@ -230,23 +238,25 @@ def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int
     with _seeded(seed):
         X, Y, outputs, one_d, dropped = _training_data(f, distribution, n, X, Y, output_names)
         evaluation = distribution.getSample(int(n_eval))
-    blocks, surrogates = {}, []
+    blocks, fitted = {}, []
     for j, out in enumerate(outputs):
         if np.ptp(Y[:, j]) == 0:
             blocks[out] = pd.DataFrame(np.nan, index=pd.Index(names, name="input"),
                                        columns=["S", "S_U", "S_C", "Q2"])
             continue
         s = fit_pce(X, Y[:, j], measure, degree=degree, max_degree=max_degree, output=out)
-        surrogates.append(s)
+        fitted.append(s)
         result = ot.ANCOVA(s.result, evaluation)
         S = np.asarray(result.getIndices())
         S_U = np.asarray(result.getUncorrelatedIndices())
         blocks[out] = pd.DataFrame({"S": S, "S_U": S_U, "S_C": S - S_U, "Q2": s.q2},
                                    index=pd.Index(names, name="input"))
-    _flag(surrogates)
+    _flag(fitted)
+    if surrogates is not None:
+        surrogates.update({s.output: s for s in fitted})
     df = _frame(blocks, one_d)
     df.attrs.update(method="ANCOVA on a least-squares PCE (OpenTURNS)", seed=seed, dropped=dropped,
-                    validation={s.output: s.validation() for s in surrogates})
+                    validation={s.output: s.validation() for s in fitted})
     return df
 
 
