@@ -1,0 +1,175 @@
+"""Virtual design of experiments on the DEM drying simulation.
+
+Factors are the wet mass loading (mg/cm^2) and the plate speed (mm/s, stand-in for the
+film shrinkage rate); each design point is repeated with different random particle
+placements (seeds). Runs go to a pool of processes, one LAMMPS instance each, and
+every finished run is appended to the CSV at once, so an interrupted design resumes
+where it stopped: points already in the CSV are not run again. A run that fails is
+recorded with its reason and the design carries on.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..platform.errors import ParameterError
+from .dem_drying import DemSettings, run_drying
+from .particles import Formulation
+
+#: seed 004 §3.2: seven wet loadings from 14.2 to 35.4 mg/cm^2, five repetitions
+PAPER_LOADINGS = (14.2, 35.4, 7)
+COLUMNS = ["m_wet", "plate_speed", "rep", "seed", "eps_dry", "h_dry", "h_wet", "n_particles", "n_active",
+           "n_agglomerates", "side", "steps", "wall_time", "wall_overlap", "stokes", "capillary", "error"]
+
+
+def levels(low: float, high: float, n: int) -> list[float]:
+    """``n`` equally spaced levels from ``low`` to ``high``: min, max, the medium when n is odd, and between."""
+    if n < 1 or (n > 1 and not high > low):
+        raise ParameterError(f"levels: need n >= 1 and high > low, got low={low}, high={high}, n={n}")
+    return [float(v) for v in np.round(np.linspace(low, high, n), 6)] if n > 1 else [float(low)]
+
+
+@dataclass(frozen=True)
+class Point:
+    m_wet: float
+    plate_speed: float
+    rep: int
+    seed: int
+
+    @property
+    def key(self) -> tuple:
+        return (round(self.m_wet, 6), round(self.plate_speed, 6), self.rep)
+
+
+def design(loadings: Sequence[float], speeds: Sequence[float], reps: int, seed: int = 1) -> list[Point]:
+    """Full factorial points, repetition-major so a partial design already spans every loading."""
+    points = []
+    for rep in range(reps):
+        for v in speeds:
+            for m in loadings:
+                points.append(Point(float(m), float(v), rep, seed + rep))
+    return points
+
+
+def done_keys(path: Path) -> set[tuple]:
+    """Design points already recorded in the CSV (finished or failed)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return set()
+    table = pd.read_csv(path)
+    return {(round(m, 6), round(v, 6), int(r)) for m, v, r in zip(table.m_wet, table.plate_speed, table.rep)}
+
+
+def _run_point(point: Point, settings: DemSettings, formulation: Formulation) -> dict:
+    """Worker: one DEM run, returned as a CSV row; a failure becomes a row with its reason."""
+    s = replace(settings, plate_speed=point.plate_speed)
+    try:
+        row = run_drying(point.m_wet, point.seed, s, formulation).row()
+        row["error"] = ""
+    except Exception as exc:  # recorded with its reason; the design carries on
+        row = {"m_wet": point.m_wet, "plate_speed": point.plate_speed, "seed": point.seed,
+               "eps_dry": float("nan"), "error": f"{type(exc).__name__}: {exc}"}
+    row["rep"] = point.rep
+    return {c: row.get(c, "") for c in COLUMNS}
+
+
+def _append(path: Path, row: dict) -> None:
+    new = not path.exists() or path.stat().st_size == 0
+    with path.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def file_hash(path: str | Path) -> str:
+    """sha256 of a file, the provenance key that ties a metamodel to its design."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def provenance_path(csv_path: str | Path) -> Path:
+    p = Path(csv_path)
+    return p.with_name(p.stem + ".provenance.json")
+
+
+def write_provenance(csv_path: Path, settings: DemSettings, formulation: Formulation,
+                     points: Sequence[Point]) -> dict:
+    """The settings that generated a design, next to its CSV (``<name>.provenance.json``)."""
+    from .engine import engine_version
+
+    info = {"dem_settings": asdict(settings), "formulation": asdict(formulation),
+            "engine": engine_version(),
+            "design": {"loadings": sorted({p.m_wet for p in points}),
+                       "plate_speeds": sorted({p.plate_speed for p in points}),
+                       "repetitions": len({p.rep for p in points}),
+                       "seeds": sorted({p.seed for p in points})}}
+    provenance_path(csv_path).write_text(json.dumps(info, indent=2))
+    return info
+
+
+def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[float] = (0.2,),
+               reps: int = 5, seed: int = 1, settings: DemSettings | None = None,
+               formulation: Formulation | None = None, workers: int | None = None,
+               progress: bool = True, runner: Callable[[Point, DemSettings, Formulation], dict] = _run_point,
+               limit: int | None = None) -> pd.DataFrame:
+    """Run (or resume) a design; returns the whole CSV as a DataFrame.
+
+    ``workers`` defaults to the number of available cores; ``limit`` stops after that
+    many new runs (for a partial design). Settings, formulation and engine version
+    are written to ``<name>.provenance.json`` beside the CSV; resuming with other
+    settings is refused, since the CSV would then mix two models.
+    """
+    path = Path(path)
+    s = settings or DemSettings()
+    f = formulation or Formulation()
+    s.validate()
+    points = design(loadings, speeds, reps, seed)
+    prov = provenance_path(path)
+    if prov.exists() and path.exists():
+        old = json.loads(prov.read_text())
+        if old.get("dem_settings", {}) | {"plate_speed": None} != asdict(s) | {"plate_speed": None} \
+                or old.get("formulation") != asdict(f):
+            raise ParameterError(f"{path} was generated with other DEM settings or formulation "
+                                 f"(see {prov}); write the design to a new file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_provenance(path, s, f, points)
+    done = done_keys(path)
+    todo = [p for p in points if p.key not in done]
+    if limit is not None:
+        todo = todo[:limit]
+    workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(todo) or 1))
+    if todo:
+        _execute(path, todo, s, f, workers, progress, runner, len(points) - len(done) - len(todo))
+    return pd.read_csv(path)
+
+
+def _execute(path, todo, settings, formulation, workers, progress, runner, skipped) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    columns = [TextColumn("[bold]DEM design"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn(), TextColumn("{task.fields[last]}")]
+    ctx = multiprocessing.get_context("spawn")
+    with Progress(*columns, disable=not progress) as bar, \
+            ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        task = bar.add_task("runs", total=len(todo), last="")
+        pending = {pool.submit(runner, p, settings, formulation) for p in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                row = fut.result()
+                _append(path, row)
+                last = (f"m_wet {row['m_wet']:.1f}, seed {row['seed']}: "
+                        + (f"eps_dry {row['eps_dry']:.3f}" if not row["error"] else "failed"))
+                bar.update(task, advance=1, last=last)
