@@ -132,3 +132,65 @@ def summary_table(frame, sc) -> Table:
 
 def main():  # pragma: no cover - console entry point
     app()
+
+
+# --- DEM drying and metamodels ---
+@app.command("dem-drying")
+def dem_drying_cmd(
+    loading: float = typer.Option(20.5, "--loading", help="wet mass loading m_wet, mg/cm^2"),
+    seed: int = typer.Option(1, "--seed", help="seed of the random particle placement"),
+    side: Optional[float] = typer.Option(None, "--side", help="edge of the periodic cell, µm (default 60)"),
+    plate_speed: Optional[float] = typer.Option(None, "--plate-speed", help="plate speed, mm/s (default 0.2)"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="JSON with the run and its plate-force curve"),
+):
+    """One LAMMPS DEM drying run: prints porosity, final thickness and wall time."""
+    from .metamodels.commands import dem_drying
+    try:
+        dem_drying(loading, seed, side, plate_speed, output, console)
+    except CelltwinError as exc:
+        _fail(exc)
+
+
+@app.command("dem-doe")
+def dem_doe_cmd(
+    output: str = typer.Argument(..., help="design CSV (appended to; an existing file resumes)"),
+    loading_min: float = typer.Option(14.2, "--loading-min", help="mg/cm^2"),
+    loading_max: float = typer.Option(35.4, "--loading-max", help="mg/cm^2"),
+    loadings: int = typer.Option(7, "--loadings", help="number of loading levels"),
+    speed_min: float = typer.Option(0.2, "--speed-min", help="plate speed, mm/s"),
+    speed_max: float = typer.Option(0.2, "--speed-max", help="plate speed, mm/s"),
+    speeds: int = typer.Option(1, "--speeds", help="number of plate-speed levels"),
+    reps: int = typer.Option(5, "--reps", help="repetitions (random placements) per point"),
+    seed: int = typer.Option(1, "--seed", help="seed of the first repetition"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="parallel processes (default: all cores)"),
+    side: Optional[float] = typer.Option(None, "--side", help="edge of the periodic cell, µm"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="stop after this many new runs"),
+):
+    """Virtual design of experiments on the DEM drying run, resumable."""
+    from .metamodels.commands import dem_doe
+    try:
+        dem_doe(output, (loading_min, loading_max), loadings, (speed_min, speed_max), speeds, reps, seed,
+                workers, side, limit, console)
+    except CelltwinError as exc:
+        _fail(exc)
+
+
+@app.command("fit-metamodel")
+def fit_metamodel_cmd(
+    design: str = typer.Argument(..., help="design CSV (e.g. from dem-doe)"),
+    inputs: list[str] = typer.Option(..., "--input", help="input column (repeat for several)"),
+    output: str = typer.Option(..., "--output", help="output column"),
+    model: str = typer.Option(..., "-o", help="metamodel JSON to write"),
+    plot: Optional[str] = typer.Option(None, "--plot", help="PNG of data, fits and design space"),
+    candidates: Optional[list[str]] = typer.Option(None, "--candidate",
+                                                   help="linear|quadratic|exponential|pce|kriging (repeat)"),
+    test_fraction: float = typer.Option(0.2, "--test-fraction", help="share of points held out for testing"),
+    seed: int = typer.Option(0, "--seed", help="seed of the train/test split"),
+):
+    """Fit, rank and select metamodels on a design; write the selected one as JSON."""
+    from .metamodels.commands import fit_metamodel
+    try:
+        fit_metamodel(design, inputs, output, model, plot, candidates, test_fraction, seed, console)
+    except CelltwinError as exc:
+        _fail(exc)
+# --- end DEM ---

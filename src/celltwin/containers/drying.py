@@ -1,7 +1,10 @@
 """Drying: dry mass loading, thickness and density after drying (seed 004, eqs. 12-14)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..platform.container import Container
+from ..platform.errors import ParameterError
 from ..platform.registry import containers
 
 
@@ -20,12 +23,55 @@ class Drying(Container):
 
     ``porosity = "given"`` reads eps_dry from the scenario (a measured value);
     ``porosity = "metamodel"`` predicts it from the wet mass loading with the
-    DEM-backed drying metamodel.
+    DEM-backed drying metamodel: ``metamodel`` is ``"builtin"`` (the one fitted to this
+    project's own LAMMPS design, shipped in ``celltwin/metamodels/data``) or the path of
+    a metamodel JSON. ``anchor_m_wet`` (mg/cm^2) and ``anchor_eps_dry`` (fraction) anchor
+    it to a measured point by an additive bias correction, because a small DEM domain is
+    not a production line; :meth:`anchor_bias` reports the correction applied.
+    ``extrapolation`` = ``"warn"`` or ``"raise"`` outside the design space.
     """
 
     name = "drying"
-    options = {"porosity": "given"}
-    choices = {"porosity": ("given", "metamodel")}
+    options = {"porosity": "given", "metamodel": "builtin", "anchor_m_wet": None, "anchor_eps_dry": None,
+               "extrapolation": "warn"}
+    choices = {"porosity": ("given", "metamodel"), "extrapolation": ("warn", "raise")}
+
+    def __init__(self, components=("AM", "CA", "PB"), **options):
+        super().__init__(components, **options)
+        self._model = None
+        anchors = (self.settings["anchor_m_wet"], self.settings["anchor_eps_dry"])
+        if (anchors[0] is None) != (anchors[1] is None):
+            raise ParameterError("container 'drying': give both anchor_m_wet (mg/cm^2) and anchor_eps_dry (1) "
+                                 f"or neither; got anchor_m_wet = {anchors[0]!r}, anchor_eps_dry = {anchors[1]!r}")
+        if anchors[1] is not None and not 0 < float(anchors[1]) < 1:
+            raise ParameterError(f"container 'drying': anchor_eps_dry = {anchors[1]!r} (unit 1) is out of "
+                                 f"range (0, 1)")
+
+    @property
+    def metamodel(self):
+        """The drying metamodel eps_dry = f(m_wet in mg/cm^2), loaded once."""
+        if self._model is None:
+            from ..metamodels.drying_model import load_drying_metamodel
+            self._model = load_drying_metamodel(self.settings["metamodel"], self.settings["extrapolation"])
+        return self._model
+
+    def anchor_bias(self) -> dict | None:
+        """The bias correction applied to the metamodel, or None when it is not anchored.
+
+        ``{"m_wet": mg/cm^2, "eps_dry_measured": .., "eps_dry_metamodel": .., "bias": measured - metamodel}``
+        """
+        if self.settings["porosity"] != "metamodel" or self.settings["anchor_m_wet"] is None:
+            return None
+        m = float(self.settings["anchor_m_wet"])
+        raw = float(self.metamodel(np.array([m]))[0])
+        measured = float(self.settings["anchor_eps_dry"])
+        return {"m_wet": m, "eps_dry_measured": measured, "eps_dry_metamodel": raw, "bias": measured - raw}
+
+    @property
+    def bias(self) -> float:
+        """Additive correction on eps_dry (0 when not anchored)."""
+        info = self.anchor_bias()
+        return info["bias"] if info else 0.0
 
     def inputs(self):
         base = {"m_wet": "g/cm^2", "x_solids": "1", "rho_solids": "g/cm^3"}
@@ -42,7 +88,8 @@ class Drying(Container):
     def porosity(self, inputs):
         if self.settings["porosity"] == "given":
             return inputs["eps_dry"]
-        raise NotImplementedError("the DEM-backed drying metamodel is not available yet")
+        m_wet = np.asarray(inputs["m_wet"], dtype=float) * 1e3  # g/cm^2 -> mg/cm^2, the design's unit
+        return self.metamodel({"m_wet": m_wet}) + self.bias
 
     def evaluate(self, inputs):
         eps = self.porosity(inputs)

@@ -331,7 +331,7 @@ def plot(selection: Selection, data: pd.DataFrame, path: str | Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.axvspan(lo, hi, color="0.92", label="design space")
     clean = data.dropna(subset=[*model.inputs, model.output])
-    ax.plot(clean[name], clean[model.output], "o", color="k", ms=4, label="DEM runs")
+    ax.plot(clean[name], clean[model.output], "o", color="k", ms=4, label="design points")
     for cand, m in selection.candidates.items():
         xs = np.column_stack([grid, *[fixed[n] for n in m.inputs[1:]]])
         style = "-" if cand == model.kind else "--"
