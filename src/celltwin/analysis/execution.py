@@ -84,8 +84,12 @@ def _timed_chain(scenario: Scenario, with_cell: bool, key: str):
 
 
 def evaluate_chunk(scenario: Scenario, inputs: pd.DataFrame, index: int, with_cell: bool = True,
-                   key: str | None = None) -> ChunkResult:
+                   key: str | None = None, mark_failed: bool = True) -> ChunkResult:
     """Evaluate the chain on one chunk of sampled inputs (runs inside a worker).
+
+    With ``mark_failed`` a sample whose performance output is not finite (a failed cell
+    simulation) is marked invalid with its reason, as :func:`celltwin.analysis.study.monte_carlo`
+    does; without it the rows equal those of ``propagate``.
 
     An exception that escapes the chain (a crashed solver, say) does not end the run:
     every row of the chunk is marked invalid with the exception as its reason.
@@ -100,9 +104,18 @@ def evaluate_chunk(scenario: Scenario, inputs: pd.DataFrame, index: int, with_ce
                                 on_invalid="mask")
         for name in chain.outputs:
             frame[name] = result[name]
-        frame["valid"] = result.valid
-        frame["rejected"] = result.reasons
+        valid, reasons = result.valid.copy(), result.reasons.copy()
         rejections = dict(result.rejections)
+        if mark_failed:  # the rule of celltwin.analysis.study.monte_carlo, row by row
+            for name in [o for o in chain.outputs if scenario.catalog[o].domain == "performance"]:
+                failed = valid & ~np.isfinite(np.asarray(result[name], dtype=float))
+                if failed.any():
+                    key = f"{name}: cell simulation failed"
+                    rejections[key] = rejections.get(key, 0) + int(failed.sum())
+                    reasons[failed] = key
+                    valid &= ~failed
+        frame["valid"] = valid
+        frame["rejected"] = reasons
         for c in chain.containers:  # failures a numerical container recorded itself (NaN outputs)
             lost = getattr(c, "last_failures", None)
             if lost is not None and len(lost):
@@ -235,7 +248,8 @@ def backend(scheduler: Any = None, workers: int | None = None) -> Backend:
 def propagate_chunked(scenario: Scenario | str, n: int | None = None, seed: int | None = None, *,
                       method: str | None = None, with_cell: bool = True, chunk_size: int | None = None,
                       scheduler: Any = None, workers: int | None = None, checkpoint: Any = None,
-                      resume: bool = False, progress: bool | Callable[[int, int], None] = False) -> pd.DataFrame:
+                      resume: bool = False, progress: bool | Callable[[int, int], None] = False,
+                      mark_failed: bool = True) -> pd.DataFrame:
     """:func:`~celltwin.analysis.propagation.propagate`, evaluated in chunks on a backend.
 
     Parameters
@@ -256,7 +270,10 @@ def propagate_chunked(scenario: Scenario | str, n: int | None = None, seed: int 
         Keep the chunks already in ``checkpoint`` (after an interrupt) and evaluate only
         the missing ones; the scenario, samples, seed and chunk size must match.
     progress
-        True for a rich progress bar, or a callable ``(done, total)``.
+        True for a rich progress bar, or a callable ``(chunks done, chunks in all)``.
+    mark_failed
+        Mark samples whose performance output is not finite (failed cell simulations)
+        invalid with their reason, as the study does (see :func:`evaluate_chunk`).
 
     The frame's ``attrs`` hold ``rejections`` and ``execution``: backend, chunks computed
     and reused, wall time, summed per-step seconds and failure counts.
@@ -280,7 +297,8 @@ def propagate_chunked(scenario: Scenario | str, n: int | None = None, seed: int 
     if checkpoint is not None:
         store = checkpoint if isinstance(checkpoint, Checkpoint) else Checkpoint(checkpoint)
         plan = {"scenario": key, "samples": n, "seed": seed, "method": method, "chunk_size": chunk_size,
-                "chunks": len(bounds), "with_cell": bool(with_cell), "name": sc.name}
+                "chunks": len(bounds), "with_cell": bool(with_cell), "mark_failed": bool(mark_failed),
+                "name": sc.name}
         for i in store.start(plan, resume=resume):
             results[i] = store.read(i)
     reused = len(results)
@@ -288,7 +306,7 @@ def propagate_chunked(scenario: Scenario | str, n: int | None = None, seed: int 
 
     bar, report = _progress(progress, len(bounds), reused)
     with (backend(scheduler, workers) if todo else SerialBackend()) as be:
-        tasks = ((sc, inputs.iloc[a:b], i, with_cell, key) for i, (a, b) in enumerate(bounds) if i in todo)
+        tasks = ((sc, inputs.iloc[a:b], i, with_cell, key, mark_failed) for i, (a, b) in enumerate(bounds) if i not in results)
         try:
             for res in be.map(evaluate_chunk, tasks):
                 results[res.index] = res

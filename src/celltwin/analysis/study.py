@@ -41,7 +41,7 @@ PERFORMANCE = ("capacity", "energy_density")
 QUANTILES = (0.01, 0.05, 0.5, 0.95, 0.99)
 STAGES = ("process-structure", "structure-performance")
 CHUNK = 100
-"""Monte Carlo samples per chain call: the unit of the progress bar."""
+"""Monte Carlo samples per chain call (the unit of the progress bar)."""
 
 
 @dataclass
@@ -152,7 +152,8 @@ class Study:
 
 def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int | None = None,
               progress: bool = True, cell_inputs: Sequence[str] = CELL_INPUTS,
-              performance: Sequence[str] = PERFORMANCE) -> Study:
+              performance: Sequence[str] = PERFORMANCE, scheduler: Any = None, workers: int | None = None,
+              checkpoint: str | Path | None = None, resume: bool = False) -> Study:
     """Run the full study of a scenario (see the module docstring for the steps).
 
     Parameters
@@ -165,6 +166,11 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         Show a rich progress bar on the terminal.
     cell_inputs, performance
         The structural inputs and performance outputs of the cell-model stage.
+    scheduler, workers, checkpoint, resume
+        Scale-out (see :func:`celltwin.analysis.execution.propagate_chunked`): the Monte
+        Carlo runs in chunks on a Dask cluster (``scheduler="tcp://HOST:PORT"``) or on
+        ``workers`` local processes, each finished chunk written to ``checkpoint``;
+        ``resume`` evaluates only the chunks missing there. Same samples for the same seed.
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -184,7 +190,10 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
 
         clock = time.perf_counter()
         task = bar.add_task(f"Monte Carlo through the chain{' and ' + sc.cell if sc.cell else ''}", total=n)
-        frame = monte_carlo(sc, chain, n, seed, advance=lambda k: bar.advance(task, k))
+        # --- scale-out hook (celltwin.analysis.execution) ---
+        frame = monte_carlo(sc, n, seed, scheduler=scheduler, workers=workers, checkpoint=checkpoint,
+                            resume=resume, advance=lambda k, total: bar.update(task, completed=n * k // total))
+        # --- end scale-out hook ---
         timings["monte_carlo"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -221,39 +230,29 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings)
 
 
-def monte_carlo(sc: Scenario, chain, n: int, seed: int, advance=lambda k: None) -> pd.DataFrame:
-    """Seeded samples through the chain, in chunks so progress can be shown.
+def monte_carlo(sc: Scenario, n: int, seed: int, *, scheduler: Any = None, workers: int | None = None,
+                checkpoint: str | Path | None = None, resume: bool = False,
+                advance=lambda done, total: None) -> pd.DataFrame:
+    """Seeded samples through the chain and cell model, in chunks so progress can be shown.
 
-    Same rows as :func:`celltwin.analysis.propagation.propagate`; a sample whose
-    performance output is not finite (a failed cell simulation) is marked invalid with
-    its reason, and the run carries on.
+    The rows of :func:`celltwin.analysis.execution.propagate_chunked`, by default in this
+    process (``workers=1``: the cell model's solver already uses both cores); a sample
+    whose performance output is not finite (a failed cell simulation) is also marked
+    invalid with its reason.
     """
-    inputs = sc.sample(n, seed)
-    values = {k: inputs[k].to_numpy() for k in inputs.columns if k != "segment"}
-    parts = []
-    for chunk in np.array_split(np.arange(n), -(-n // CHUNK)):
-        parts.append(chain.evaluate({k: v[chunk] for k, v in values.items()}, on_invalid="mask"))
-        advance(len(chunk))
-    frame = inputs.copy()
-    for name in chain.outputs:
-        frame[name] = np.concatenate([p[name] for p in parts])
-    valid = np.concatenate([p.valid for p in parts])
-    reasons = np.concatenate([p.reasons for p in parts])
-    rejections: dict[str, int] = {}
-    for p in parts:
-        for k, c in p.rejections.items():
-            rejections[k] = rejections.get(k, 0) + c
-    for name in [o for o in chain.outputs if sc.catalog[o].domain == "performance"]:
-        failed = valid & ~np.isfinite(frame[name].to_numpy())
+    from .execution import propagate_chunked
+
+    frame = propagate_chunked(sc, n, seed, chunk_size=CHUNK, scheduler=scheduler,
+                              workers=1 if workers is None and scheduler is None else workers,
+                              checkpoint=checkpoint, resume=resume, progress=advance)
+    rejections = frame.attrs["rejections"]
+    for name in [c for c in frame.columns if c in sc.catalog and sc.catalog[c].domain == "performance"]:
+        failed = frame["valid"].to_numpy() & ~np.isfinite(frame[name].to_numpy())
         if failed.any():
             key = f"{name}: cell simulation failed"
             rejections[key] = rejections.get(key, 0) + int(failed.sum())
-            reasons[failed] = key
-            valid &= ~failed
-    frame["valid"] = valid
-    frame["rejected"] = reasons
-    frame.attrs["rejections"] = rejections
-    frame.attrs["n"] = n
+            frame.loc[failed, "rejected"] = key
+            frame.loc[failed, "valid"] = False
     return frame
 
 
