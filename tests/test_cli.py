@@ -35,3 +35,10 @@ def test_graph(tmp_path, suffix):
     r = runner.invoke(app, ["graph", "reference-cathode", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert out.stat().st_size > 1000
+
+
+def test_catalog_lists_units_and_ranges():
+    r = runner.invoke(app, ["catalog", "--domain", "process"])
+    assert r.exit_code == 0 and "V_dot" in r.output and "cm^3/h" in r.output
+    bad = runner.invoke(app, ["catalog", "--domain", "proces"])
+    assert bad.exit_code == 2 and "did you mean 'process'" in bad.output

@@ -56,6 +56,25 @@ def scenarios_cmd():
     console.print(table)
 
 
+@app.command("catalog")
+def catalog_cmd(domain: Optional[str] = typer.Option(None, help="only this domain, e.g. process"),
+                components: str = typer.Option("AM,CA,PB", help="formulation components, comma-separated")):
+    """The parameter catalog: name, unit, domain, valid range, description."""
+    from .platform.catalog import DOMAINS, default_catalog
+
+    if domain is not None and domain not in DOMAINS:
+        from .platform.errors import unknown
+
+        _fail(ParameterError(unknown("domain", domain, DOMAINS)))
+    frame = default_catalog([c.strip() for c in components.split(",") if c.strip()]).table()
+    if domain:
+        frame = frame[frame["domain"] == domain]
+    table = Table(*frame.columns, title="celltwin parameter catalog")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or v != v else str(v) for v in row))
+    console.print(table)
+
+
 @app.command("chain")
 def chain_cmd(scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
               as_json: bool = typer.Option(False, "--json", help="print a flat JSON object {name: value}"),
