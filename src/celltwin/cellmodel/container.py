@@ -35,7 +35,7 @@ class HalfCellContainer(Container):
     kind = "numerical"
     options = {"current_density": 1.0, "parameter_set": "table-a2", "tortuosity": "bruggeman",
                "cbm_aspect_ratio": CBM_ASPECT_RATIO, "particle_radius": None, "double_layer": False,
-               "v_min": 3.0, "mesh": (5, 10, 10), "rtol": 1e-6, "atol": 1e-8, "threads": 2,
+               "v_min": 3.0, "mesh": (5, 10, 10), "rtol": 1e-5, "atol": 1e-6, "threads": 2,
                "compile": False, "chunk_size": 256}
     choices = {"tortuosity": TORTUOSITY_MODELS, "double_layer": (False, True), "compile": (False, True)}
 
