@@ -2,7 +2,8 @@
 
 1. The nominal chain (and cell model).
 2. Monte Carlo: seeded samples of the uncertain inputs through the chain and the cell
-   model; failed samples are kept with their reason.
+   model (:func:`celltwin.analysis.execution.propagate_chunked`); failed samples are kept
+   with their reason.
 3. Summary statistics and the correlation matrix of the structural parameters that
    feed the cell model (eq. 17).
 4. Sensitivity, stage ``process-structure``: ANCOVA of every structural parameter the
@@ -33,6 +34,7 @@ from .. import cellmodel  # noqa: F401  (registers the "half-cell" container a s
 from ..platform.errors import ParameterError
 from ..platform.scenario import Scenario
 from . import sankey
+from .execution import propagate_chunked
 from .sensitivity import ancova
 
 CELL_INPUTS = ("w_AM", "w_CA", "m_dry", "rho_cal")
@@ -191,8 +193,12 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         clock = time.perf_counter()
         task = bar.add_task(f"Monte Carlo through the chain{' and ' + sc.cell if sc.cell else ''}", total=n)
         # --- scale-out hook (celltwin.analysis.execution) ---
-        frame = monte_carlo(sc, n, seed, scheduler=scheduler, workers=workers, checkpoint=checkpoint,
-                            resume=resume, advance=lambda k, total: bar.update(task, completed=n * k // total))
+        # In this process by default (workers=1): the cell model's solver already uses both
+        # cores. Failed cell simulations come back as invalid rows with their reason.
+        frame = propagate_chunked(sc, n, seed, chunk_size=CHUNK, scheduler=scheduler,
+                                  workers=1 if workers is None and scheduler is None else workers,
+                                  checkpoint=checkpoint, resume=resume,
+                                  progress=lambda k, total: bar.update(task, completed=n * k // total))
         # --- end scale-out hook ---
         timings["monte_carlo"] = time.perf_counter() - clock
 
@@ -228,32 +234,6 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     return Study(scenario=sc, seed=seed, nominal=nominal, samples=frame, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings)
-
-
-def monte_carlo(sc: Scenario, n: int, seed: int, *, scheduler: Any = None, workers: int | None = None,
-                checkpoint: str | Path | None = None, resume: bool = False,
-                advance=lambda done, total: None) -> pd.DataFrame:
-    """Seeded samples through the chain and cell model, in chunks so progress can be shown.
-
-    The rows of :func:`celltwin.analysis.execution.propagate_chunked`, by default in this
-    process (``workers=1``: the cell model's solver already uses both cores); a sample
-    whose performance output is not finite (a failed cell simulation) is also marked
-    invalid with its reason.
-    """
-    from .execution import propagate_chunked
-
-    frame = propagate_chunked(sc, n, seed, chunk_size=CHUNK, scheduler=scheduler,
-                              workers=1 if workers is None and scheduler is None else workers,
-                              checkpoint=checkpoint, resume=resume, progress=advance)
-    rejections = frame.attrs["rejections"]
-    for name in [c for c in frame.columns if c in sc.catalog and sc.catalog[c].domain == "performance"]:
-        failed = frame["valid"].to_numpy() & ~np.isfinite(frame[name].to_numpy())
-        if failed.any():
-            key = f"{name}: cell simulation failed"
-            rejections[key] = rejections.get(key, 0) + int(failed.sum())
-            frame.loc[failed, "rejected"] = key
-            frame.loc[failed, "valid"] = False
-    return frame
 
 
 def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
