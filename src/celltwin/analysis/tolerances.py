@@ -1,0 +1,220 @@
+"""Production tolerances (seed 004, section 2.4; Thomitzek et al., Procedia CIRP 104, 2021).
+
+For each uncertain process parameter: the largest standard deviation the line may have
+while the in-spec probability stays at or above a target (e.g. 99 %). The yield is a
+Monte Carlo estimate on common random numbers (the same uniforms for every candidate
+spread, see :mod:`celltwin.analysis.robust`), so it changes only where a sample crosses
+a window edge and a bisection on the spread factor converges to that crossing.
+
+Three answers per parameter, because a tolerance depends on what else varies:
+
+- ``alone``: only this parameter varies (the upper limit of its tolerance);
+- ``with_others``: the other parameters keep the scenario's spread;
+- ``joint``: every analysed parameter's spread scaled by one common factor, the others
+  at the scenario's spread. This is the variance budget: how much spread the line can
+  have in total, shared out as it is now.
+
+The budget table also gives each parameter's share of each specified output's variance
+at the joint tolerances, or at the scenario's spreads when no joint spread meets the target
+(first order: squared finite-difference slopes times variances).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..platform.errors import MissingDependencyError, ParameterError
+from ..platform.scenario import Scenario
+from .robust import CommonRandomNumbers, _in_spec
+from .specs import Spec, YieldResult, as_specs, yield_of
+
+#: stands in for "held exact": OpenTURNS needs a positive spread
+EXACT = 1e-9
+
+
+def largest_scale(yield_at: Callable[[float], float], target: float, *, k_max: float = 1e3,
+                  rtol: float = 1e-3) -> float:
+    """Largest spread factor k with ``yield_at(k) >= target``: doubling to bracket, then bisection.
+
+    Returns 0 when even an exact parameter misses the target, ``k_max`` when no spread up to
+    it does (the parameter does not limit the yield).
+    """
+    if yield_at(EXACT) < target:
+        return 0.0
+    low, high = EXACT, 1.0
+    while yield_at(high) >= target:
+        if high >= k_max:
+            return k_max
+        low, high = high, min(2.0 * high, k_max)
+    while high - low > rtol * high:
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if yield_at(mid) >= target else (low, mid)
+    return low
+
+
+@dataclass
+class ToleranceResult:
+    """Tolerances and variance budget of a scenario against specification windows."""
+
+    specs: list[Spec]
+    target: float
+    table: pd.DataFrame                     # one row per analysed parameter
+    joint_factor: float
+    yield_scenario: YieldResult             # the yield with the scenario's own spreads
+    yield_joint: YieldResult                # ... with every analysed spread at its joint tolerance
+    samples: int
+    evaluations: int
+    wall_time: float
+    units: dict[str, str] = field(default_factory=dict)
+    shares_at: str = "joint tolerances"     # or "scenario spreads" when the joint factor is 0
+
+    def to_csv(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.table.to_csv(path, float_format="%.6g")
+        return path
+
+    def plot(self, path: str | Path) -> Path:
+        """The variance budget as a PNG: allowed vs current relative spread, and the shares."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - matplotlib is a declared dependency
+            raise MissingDependencyError("plotting the tolerances needs matplotlib: pip install matplotlib") from exc
+        t = self.table
+        names = list(t.index)
+        y = np.arange(len(names))
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 1.2 + 0.55 * len(names)), constrained_layout=True)
+        bars = [("rel_std_%", "scenario", "0.55"), ("joint_rel_std_%", "allowed (joint budget)", "tab:blue"),
+                ("with_others_rel_std_%", "allowed (others at scenario)", "tab:orange"),
+                ("alone_rel_std_%", "allowed (alone)", "tab:green")]
+        h = 0.8 / len(bars)
+        for i, (col, label, color) in enumerate(bars):
+            ax1.barh(y + (i - 1.5) * h, t[col].clip(lower=1e-4), h, label=label, color=color)
+        ax1.set_xscale("log")
+        ax1.set_yticks(y, names)
+        ax1.invert_yaxis()
+        ax1.set_xlabel("relative standard deviation (%)")
+        ax1.set_title(f"tolerances for yield >= {100 * self.target:g} %")
+        ax1.legend(fontsize=8, loc="lower right")
+        share_cols = [c for c in t.columns if c.startswith("share_")]
+        left = np.zeros(len(share_cols))
+        for name in names:
+            vals = t.loc[name, share_cols].to_numpy(dtype=float)
+            ax2.barh(np.arange(len(share_cols)), vals, left=left, label=name)
+            left += vals
+        ax2.set_yticks(np.arange(len(share_cols)), [c[len("share_"):-2] for c in share_cols])
+        ax2.invert_yaxis()
+        ax2.set_xlim(0, 100)
+        ax2.set_xlabel(f"share of the output's variance at the {self.shares_at} (%)")
+        ax2.set_title("variance budget")
+        ax2.legend(fontsize=8, loc="lower right")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        return path
+
+
+def production_tolerances(scenario: Scenario | str, specs=None, *, target: float = 0.99,
+                          parameters: Sequence[str] | None = None, n: int = 4000, seed: int | None = None,
+                          method: str = "mc", with_cell: bool = False, rtol: float = 1e-3,
+                          k_max: float = 1e3) -> ToleranceResult:
+    """Largest standard deviation of each uncertain parameter that keeps the yield >= ``target``.
+
+    ``parameters`` defaults to the scenario's uncertain parameters of the process domain;
+    ``specs`` to the scenario's ``[specs]``. ``n`` samples on common random numbers.
+    """
+    t0 = time.perf_counter()
+    sc = Scenario.load(scenario) if isinstance(scenario, str) else scenario
+    specs = as_specs(specs if specs is not None else dict(sc.specs), sc.catalog)
+    if not specs:
+        raise ParameterError("no specification windows: give specs or a [specs] table in the scenario")
+    if not 0 < target < 1:
+        raise ParameterError(f"target yield = {target} is outside its valid range (0, 1)")
+    if parameters is None:
+        parameters = [k for k in sc.uncertain if sc.catalog[k].domain == "process"]
+    for k in parameters:
+        if k not in sc.uncertain:
+            raise ParameterError(f"{k!r} has no uncertainty in this scenario; uncertain: {', '.join(sc.uncertain)}")
+    if not parameters:
+        raise ParameterError("no uncertain process parameters to give tolerances for")
+    crn = CommonRandomNumbers(sc, n, seed, method, with_cell)
+
+    def yield_with(scales) -> float:
+        return float(np.mean(_in_spec(crn.evaluate(scales=scales), specs)))
+
+    everyone = list(sc.uncertain)
+    rows = {}
+    for k in parameters:
+        alone = largest_scale(lambda s, k=k: yield_with({**{o: EXACT for o in everyone}, k: s}), target,
+                              k_max=k_max, rtol=rtol)
+        others = largest_scale(lambda s, k=k: yield_with({k: s}), target, k_max=k_max, rtol=rtol)
+        rows[k] = (alone, others)
+    joint = largest_scale(lambda s: yield_with({k: s for k in parameters}), target, k_max=k_max, rtol=rtol)
+
+    nominal = sc.nominal()
+    # shares at the joint tolerances; when there are none (joint = 0), at the scenario's own spreads
+    budget = joint if joint > 0 else 1.0
+    shares = _variance_shares(sc, crn.chain, specs, {k: budget if k in parameters else 1.0 for k in everyone},
+                              nominal)
+    records = []
+    for k in parameters:
+        std = _std(sc.uncertain[k])
+        rel = 100.0 * std / abs(nominal[k])
+        alone, others = rows[k]
+        rec = {"parameter": k, "unit": sc.catalog[k].unit, "nominal": nominal[k], "std": std, "rel_std_%": rel,
+               "alone_std": alone * std, "alone_rel_std_%": alone * rel,
+               "with_others_std": others * std, "with_others_rel_std_%": others * rel,
+               "joint_std": joint * std, "joint_rel_std_%": joint * rel, "headroom_joint": joint}
+        rec.update({f"share_{s.name}_%": 100.0 * shares[s.name][k] for s in specs})
+        records.append(rec)
+    table = pd.DataFrame(records).set_index("parameter")
+    y_sc = _yield(crn, specs, sc, {})
+    y_joint = _yield(crn, specs, sc, {k: max(joint, EXACT) for k in parameters})
+    return ToleranceResult(specs, target, table, joint, y_sc, y_joint, n, crn.evaluations,
+                           time.perf_counter() - t0, {k: sc.catalog[k].unit for k in parameters},
+                           "joint tolerances" if joint > 0 else "scenario spreads")
+
+
+def _yield(crn: CommonRandomNumbers, specs, sc, scales) -> YieldResult:
+    res = crn.evaluate(scales=scales)
+    return yield_of(res, specs, valid=res.valid, catalog=sc.catalog)
+
+
+def _std(u) -> float:
+    """Standard deviation of an uncertain parameter's marginal (any distribution)."""
+    return float(u.marginal().getStandardDeviation()[0])
+
+
+def _variance_shares(sc, chain, specs, scales, nominal) -> dict[str, dict[str, float]]:
+    """First-order share of each uncertain parameter in each spec output's variance:
+    (slope * std)^2 / sum, slopes by central differences in one batched chain call."""
+    names = list(sc.uncertain)
+    stds = np.array([_std(sc.uncertain[k]) * scales[k] for k in names])
+    steps = 1e-6 * np.maximum(np.abs([nominal[k] for k in names]), 1e-12)
+    d = len(names)
+    values = {k: np.full(2 * d, v) for k, v in nominal.items()}
+    for j, k in enumerate(names):
+        values[k][2 * j] += steps[j]
+        values[k][2 * j + 1] -= steps[j]
+    if sc.balance:
+        values[sc.balance] = 1.0 - sum(values[f"w_{c}"] for c in sc.components if f"w_{c}" != sc.balance)
+    res = chain.evaluate(values, on_invalid="mask")
+    out = {}
+    for s in specs:
+        y = np.asarray(res[s.name], dtype=float)
+        slope = (y[0::2] - y[1::2]) / (2 * steps)
+        contrib = (slope * stds) ** 2
+        total = contrib.sum()
+        out[s.name] = {k: (float(c / total) if total > 0 and math.isfinite(total) else float("nan"))
+                       for k, c in zip(names, contrib, strict=True)}
+    return out
