@@ -117,22 +117,20 @@ def run_cmd(scenario: str,
             output: Optional[Path] = typer.Option(None, "-o", "--output", help="study folder (default out/SCENARIO)"),
             samples: Optional[int] = typer.Option(None, "--samples", help="Monte Carlo samples (default: scenario)"),
             seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: scenario)")):
-    """Run the study of a scenario: nominal chain and Monte Carlo summary."""
-    from .analysis.propagation import propagate
+    """Run the full study: Monte Carlo through chain and cell model, ANCOVA, Sankey, report."""
+    # --- study --- (body: celltwin.analysis.study / report)
+    from .analysis.report import console_summary
+    from .analysis.study import run_study
 
     try:
         sc = _scenario(scenario)
-        values = dict(sc.build_chain().evaluate(sc.nominal()))
-        console.print(nominal_table(sc, values))
-        with console.status(f"Monte Carlo: {samples or sc.study['samples']} samples"):
-            frame = propagate(sc, samples, seed)
+        study = run_study(sc, samples=samples, seed=seed, progress=True)
+        out = study.save(output or Path("out") / sc.name)
     except CelltwinError as exc:
         _fail(exc)
-    console.print(summary_table(frame, sc))
-    out = output or Path("out") / sc.name
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(out / "samples.parquet")
-    console.print(f"wrote {out / 'samples.parquet'}")
+    console.print(console_summary(study))
+    console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})")
+    # --- end study ---
 
 
 def summary_table(frame, sc) -> Table:
