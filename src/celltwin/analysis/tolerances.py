@@ -92,19 +92,23 @@ class ToleranceResult:
         t = self.table
         names = list(t.index)
         y = np.arange(len(names))
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 1.2 + 0.55 * len(names)), constrained_layout=True)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 2.2 + 0.55 * len(names)), constrained_layout=True)
         bars = [("rel_std_%", "scenario", "0.55"), ("joint_rel_std_%", "allowed (joint budget)", "tab:blue"),
                 ("with_others_rel_std_%", "allowed (others at scenario)", "tab:orange"),
                 ("alone_rel_std_%", "allowed (alone)", "tab:green")]
         h = 0.8 / len(bars)
         for i, (col, label, color) in enumerate(bars):
-            ax1.barh(y + (i - 1.5) * h, t[col].clip(lower=1e-4), h, label=label, color=color)
+            v = t[col].to_numpy(dtype=float)
+            ax1.barh(y + (i - 1.5) * h, np.where(v > 0, v, np.nan), h, label=label, color=color)
+            for j in np.flatnonzero(v <= 0):  # no spread of this kind meets the target
+                ax1.text(0.0, y[j] + (i - 1.5) * h, " 0", va="center", fontsize=7, color=color,
+                         transform=ax1.get_yaxis_transform())
         ax1.set_xscale("log")
         ax1.set_yticks(y, names)
         ax1.invert_yaxis()
         ax1.set_xlabel("relative standard deviation (%)")
         ax1.set_title(f"tolerances for yield >= {100 * self.target:g} %")
-        ax1.legend(fontsize=8, loc="lower right")
+        ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
         share_cols = [c for c in t.columns if c.startswith("share_")]
         left = np.zeros(len(share_cols))
         for name in names:
@@ -116,7 +120,7 @@ class ToleranceResult:
         ax2.set_xlim(0, 100)
         ax2.set_xlabel(f"share of the output's variance at the {self.shares_at} (%)")
         ax2.set_title("variance budget")
-        ax2.legend(fontsize=8, loc="lower right")
+        ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=120)
