@@ -29,8 +29,8 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:11
 color:#222;line-height:1.45}
 h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
-th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f4f4f4}
-td:first-child,th:first-child{text-align:left}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left}th{background:#f4f4f4}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.92em}.warn{color:#a33;font-weight:bold}.ok{color:#262}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
@@ -148,7 +148,7 @@ def _correlation(study: Study) -> str:
     cells = "".join(f"<th>{_e(c)}</th>" for c in corr.columns)
     body = ""
     for name, row in corr.iterrows():
-        tds = "".join(f"<td style='background:{_shade(v)}'>{v:.3f}</td>" for v in row)
+        tds = "".join(f"<td class='n' style='background:{_shade(v)}'>{v:.3f}</td>" for v in row)
         body += f"<tr><th>{_e(name)}</th>{tds}</tr>"
     return (f"<table><tr><th></th>{cells}</tr>{body}</table><p class='note'>Pearson correlation over the "
             "valid Monte Carlo samples. The cell-model stage of the sensitivity analysis takes these "
@@ -164,7 +164,7 @@ def _indices(study: Study) -> str:
         pivot.loc["Q² (LOO)"] = q2
         out.append("<h3>Process → structure (nested chain, independent inputs: S = S<sup>U</sup>)</h3>"
                    "<p class='note'>Rows: uncertain inputs; columns: structural parameters; entries: "
-                   "ANCOVA index S.</p>" + _html_table(pivot.reset_index().rename(columns={"input": ""}), digits=3))
+                   "ANCOVA index S.</p>" + _html_table(pivot.reset_index().rename(columns={"input": ""}), digits=3, fixed=True))
     b = study.indices("structure-performance")
     if len(b):
         out.append("<h3>Structure → performance (cell model, correlated inputs)</h3>")
@@ -174,7 +174,7 @@ def _indices(study: Study) -> str:
             v = study.validation[output]
             flag = ("<span class='ok'>ok</span>" if v["ok"] else
                     "<span class='warn'>below 0.95: indices unreliable</span>")
-            out.append(f"<h4>{_e(output)}</h4>" + _html_table(t.reset_index(), digits=3)
+            out.append(f"<h4>{_e(output)}</h4>" + _html_table(t.reset_index(), digits=3, fixed=True)
                        + f"<p class='note'>PCE degree {v['degree']} ({v['basis_size']} terms) on {v['n_train']} "
                          f"samples, leave-one-out Q² = {v['Q2']:.4f} {flag}</p>")
         out.append(_pce_validation(study))
@@ -235,14 +235,16 @@ def _png(fig) -> str:
     return f"<img alt='figure' src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
 
 
-def _html_table(df: pd.DataFrame, digits: int = 6) -> str:
-    def fmt(v):
-        if isinstance(v, (float, np.floating)):
-            return "–" if not np.isfinite(v) else f"{v:.{digits}g}"
-        return _e(str(v))
+def _html_table(df: pd.DataFrame, digits: int = 6, fixed: bool = False) -> str:
+    """Numbers right-aligned (``digits`` significant, or decimals if ``fixed``), text left."""
+    def cell(v):
+        if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, bool):
+            text = "–" if not np.isfinite(v) else (f"{v:.{digits}f}" if fixed else f"{v:.{digits}g}")
+            return f"<td class='n'>{text}</td>"
+        return f"<td>{_e(str(v))}</td>"
 
     head = "".join(f"<th>{_e(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
+    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in df.itertuples(index=False))
     return f"<table><tr>{head}</tr>{body}</table>"
 
 

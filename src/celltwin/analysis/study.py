@@ -33,6 +33,7 @@ import pandas as pd
 from .. import cellmodel  # noqa: F401  (registers the "half-cell" container a scenario may name)
 from ..platform.errors import ParameterError
 from ..platform.scenario import Scenario
+from ..platform.units import convert
 from . import sankey
 from .execution import propagate_chunked
 from .sensitivity import ancova
@@ -238,7 +239,7 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
 
 def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """Mean, std and the 1/5/50/95/99 % quantiles of every varying column."""
-    names = [c for c in names if frame[c].std() > 0]
+    names = [c for c in names if frame[c].std() > 1e-12 * abs(frame[c].mean())]  # constants drop out
     stats = pd.DataFrame({"mean": frame[names].mean(), "std": frame[names].std()})
     for q in QUANTILES:
         stats[f"q{round(100 * q):02d}"] = frame[names].quantile(q)
@@ -300,12 +301,13 @@ def structure_performance(valid: pd.DataFrame, inputs: Sequence[str], outputs: S
 
 
 def discharge_curve(sc: Scenario, chain, nominal: dict[str, float]) -> pd.DataFrame | None:
-    """Discharge curve of the nominal cell, if the cell container offers one."""
+    """Discharge curve (time_s, capacity, voltage) of the nominal cell, if its container draws one."""
     cell = chain.container(sc.cell)
-    curve = getattr(cell, "discharge_curve", None)
-    if curve is None:
+    curves = getattr(cell, "discharge_curves", None)
+    if curves is None:
         return None
-    return curve({p: nominal[p] for p in cell.inputs()})
+    values = {p: convert(nominal[p], sc.catalog[p].unit, unit) for p, unit in cell.inputs().items()}
+    return curves(values)[0]
 
 
 def _long(df: pd.DataFrame, stage: str) -> pd.DataFrame:
