@@ -132,3 +132,13 @@ def test_double_layer_option_barely_moves_a_galvanostatic_discharge():
     dl = reference_cathode(double_layer=True)
     assert dl["capacity"] == pytest.approx(base["capacity"], rel=1e-3)
     assert s["h_cal"] == pytest.approx(dl["h_cal"])
+
+
+def test_container_curves_and_rate_sweep():
+    c = HalfCellContainer(("AM", "CA", "PB"))
+    s = {k: np.asarray(v) for k, v in reference_structure().items()}
+    curve, = c.discharge_curves(s)
+    assert curve["capacity"].iloc[-1] == pytest.approx(float(c.evaluate(s)["capacity"]), rel=1e-9)
+    sweep = c.rate_sweep(s, [1.0, 4.0])
+    assert sweep["capacity"].iloc[0] == pytest.approx(curve["capacity"].iloc[-1], rel=1e-9)
+    assert sweep["capacity"].iloc[1] < sweep["capacity"].iloc[0]
