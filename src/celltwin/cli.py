@@ -116,7 +116,16 @@ def graph_cmd(scenario: str, output: Path = typer.Option(..., "-o", "--output", 
 def run_cmd(scenario: str,
             output: Optional[Path] = typer.Option(None, "-o", "--output", help="study folder (default out/SCENARIO)"),
             samples: Optional[int] = typer.Option(None, "--samples", help="Monte Carlo samples (default: scenario)"),
-            seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: scenario)")):
+            seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: scenario)"),
+            scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler tcp://HOST:PORT "
+                                                    "(default: this machine)"),
+            workers: Optional[int] = typer.Option(None, "--workers", help="local worker processes "
+                                                  "(default 1: this process, the cell solver uses the cores)"),
+            resume: bool = typer.Option(False, "--resume", help="finish an interrupted run of the same folder: "
+                                        "evaluate only the missing chunks"),
+            record: bool = typer.Option(True, "--record/--no-record", help="record the run in the run store"),
+            store: Optional[Path] = typer.Option(None, "--store", help="run store (default "
+                                                 "$CELLTWIN_HOME/runs.duckdb, else ~/.celltwin/runs.duckdb)")):
     """Run the full study: Monte Carlo through chain and cell model, ANCOVA, Sankey, report."""
     # --- study --- (body: celltwin.analysis.study / report)
     from .analysis.report import console_summary
@@ -124,12 +133,21 @@ def run_cmd(scenario: str,
 
     try:
         sc = _scenario(scenario)
-        study = run_study(sc, samples=samples, seed=seed, progress=True)
-        out = study.save(output or Path("out") / sc.name)
+        folder = output or Path("out") / sc.name
+        study = run_study(sc, samples=samples, seed=seed, progress=True, scheduler=scheduler, workers=workers,
+                          checkpoint=folder, resume=resume)  # scale-out: chunks checkpointed in FOLDER/chunks
+        out = study.save(folder)
     except CelltwinError as exc:
         _fail(exc)
     console.print(console_summary(study))
     console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})")
+    if record:  # scale-out and traceability: the run store
+        from .analysis.runstore import record_study
+
+        try:
+            console.print(f"recorded as run {record_study(study, out, store)}")
+        except (CelltwinError, OSError) as exc:
+            err.print(f"[yellow]warning:[/] the run was not recorded in the run store: {exc}")
     # --- end study ---
 
 
@@ -436,3 +454,196 @@ def tolerances_cmd(
     console.print(table)
     console.print(f"wrote {csv} and {png}")
 # --- end inverse ---
+
+
+# --- scale-out and traceability ---
+runs_app = typer.Typer(no_args_is_help=True, help="The run store: every recorded study with its provenance.")
+app.add_typer(runs_app, name="runs")
+_STORE_HELP = "run store file or folder (default $CELLTWIN_HOME/runs.duckdb, else ~/.celltwin/runs.duckdb)"
+
+
+@runs_app.command("list")
+def runs_list_cmd(store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
+                  limit: int = typer.Option(30, "--limit", help="newest N runs"),
+                  name: Optional[str] = typer.Option(None, "--name", help="only runs of this scenario"),
+                  as_json: bool = typer.Option(False, "--json", help="print JSON records")):
+    """List the recorded runs, newest first."""
+    from .analysis.runstore import RunStore
+
+    try:
+        rs = RunStore(store)
+        runs = rs.list(limit=limit, name=name)
+    except CelltwinError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(runs.to_json(orient="records", date_format="iso", indent=1) + "\n")
+        return
+    table = Table(title=f"runs in {rs.path}")
+    table.add_column("run", no_wrap=True, min_width=22)
+    for col in ("scenario", "time s", "samples", "seed", "valid/rej./failed", "backend", "git"):
+        table.add_column(col, overflow="fold")
+    for r in runs.itertuples():
+        table.add_row(r.run_id, r.name, f"{r.wall_seconds:.1f}", str(r.samples), str(r.seed),
+                      f"{r.n_valid}/{r.n_rejected}/{r.n_failed}", r.backend.split(" (")[0], (r.git_revision or "-")[:7])
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show_cmd(run: str = typer.Argument(..., help="run id, a unique prefix of one, or 'last'"),
+                  store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
+                  scenario_toml: bool = typer.Option(False, "--scenario", help="print the resolved scenario TOML")):
+    """One run: provenance, per-step timings, failures and output statistics."""
+    from .analysis.runstore import RunStore
+
+    try:
+        r = RunStore(store).get(run)
+    except CelltwinError as exc:
+        _fail(exc)
+    if scenario_toml:
+        sys.stdout.write(r["scenario_toml"])
+        return
+    head = Table("field", "value", title=f"run {r['run_id']}", show_header=False)
+    for key in ("name", "source", "status", "started", "finished", "wall_seconds", "samples", "seed", "method",
+                "n_valid", "n_rejected", "n_failed", "backend", "chunks", "reused_chunks", "git_revision",
+                "git_dirty", "host", "user_name", "output_dir", "samples_path", "command"):
+        head.add_row(key, str(r.get(key)))
+    head.add_row("versions", ", ".join(f"{k} {v}" for k, v in r["versions"].items()))
+    for reason, count in {**r["rejections"], **r["failures"]}.items():
+        head.add_row("[yellow]failure", f"{count} x {reason}")
+    console.print(head)
+    steps = Table("step", "seconds", title="timings (mc:NAME = summed evaluation time of a container)")
+    for s in r["steps"].itertuples():
+        steps.add_row(s.step, f"{s.seconds:.3f}")
+    console.print(steps)
+    stats = Table("parameter", "role", "mean", "std", "5 %", "95 %", "unit", title="statistics of the valid samples")
+    for s in r["stats"].itertuples():
+        if s.std > 0 or s.role == "output":
+            stats.add_row(s.name, s.role, f"{s.mean:.6g}", f"{s.std:.3g}", f"{s.p05:.6g}", f"{s.p95:.6g}", s.unit)
+    console.print(stats)
+
+
+@runs_app.command("compare")
+def runs_compare_cmd(a: str = typer.Argument(..., help="first run (id, prefix or 'last')"),
+                     b: str = typer.Argument(..., help="second run"),
+                     store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
+                     as_json: bool = typer.Option(False, "--json", help="print JSON {inputs, outputs}")):
+    """Compare two runs: which inputs differ, and how the outputs moved (mean and std)."""
+    from .analysis.runstore import RunStore
+
+    try:
+        c = RunStore(store).compare(a, b)
+    except CelltwinError as exc:
+        _fail(exc)
+    if as_json:
+        _emit = {"a": c.a["run_id"], "b": c.b["run_id"], "inputs": c.inputs.to_dict(orient="records"),
+                 "outputs": c.outputs.to_dict(orient="records")}
+        sys.stdout.write(json.dumps(_emit, indent=1, default=str) + "\n")
+        return
+    ti = Table("input", "A", "B", title=f"inputs that differ: A = {c.a['run_id']}, B = {c.b['run_id']}")
+    for r in c.inputs.itertuples():
+        ti.add_row(r.key, str(r.a), str(r.b))
+    console.print(ti if len(c.inputs) else "[green]same scenario, seed and samples")
+    to = Table("parameter", "mean A", "mean B", "Δ mean %", "z", "std A", "std B", "Δ std %", "unit",
+               title="how the outputs moved (z = Δ mean / its Monte Carlo standard error)")
+    for r in c.outputs.itertuples():
+        style = "bold" if abs(r.z) > 3 else ""
+        to.add_row(r.name, f"{r.mean_a:.6g}", f"{r.mean_b:.6g}", f"{r.d_mean_pct:+.3f}", f"{r.z:+.1f}",
+                   f"{r.std_a:.3g}", f"{r.std_b:.3g}", f"{r.d_std_pct:+.1f}", r.unit, style=style)
+    console.print(to)
+
+
+def _noise_args(items: list[str] | None, catalog) -> dict[str, float]:
+    """--noise NAME=STD (catalog unit) or NAME=STD[unit], e.g. h_cal=0.5[um], eps_cal=0.3[%]."""
+    from .platform.units import convert
+
+    out = {}
+    for item in items or []:
+        name, _, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        unit = None
+        if value.endswith("]") and "[" in value:
+            value, unit = value[:-1].split("[", 1)
+        if name not in catalog:
+            raise ParameterError(f"--noise {item!r}: unknown parameter {name!r}")
+        try:
+            std = float(value)
+        except ValueError:
+            raise ParameterError(f"--noise {item!r}: write NAME=STD or NAME=STD[unit], e.g. h_cal=0.5[um]") from None
+        if unit:  # a spread converts by the scale only (percent points -> fraction)
+            std = float(convert(std, unit, catalog[name].unit) - convert(0.0, unit, catalog[name].unit))
+        out[name] = std
+    return out
+
+
+@app.command("compare-measurements")
+def compare_measurements_cmd(
+    scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
+    measurements: Path = typer.Argument(..., help="CSV: segment, then catalog names (NAME[unit] headers)"),
+    output: Path = typer.Option(Path("out/measurements"), "-o", "--output", help="folder for CSV tables and PNG"),
+    level: float = typer.Option(0.9, "--level", help="central prediction interval for coverage"),
+    noise: list[str] = typer.Option(None, "--noise", help="gauge noise NAME=STD or NAME=STD[unit] (repeat)"),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Monte Carlo samples (default 200 per segment)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: scenario)"),
+):
+    """Measured segments against the twin's prediction: residuals, interval coverage, plot."""
+    from .analysis.measurements import compare, read_measurements
+
+    try:
+        sc = _scenario(scenario)
+        measured = read_measurements(measurements, sc.catalog)
+        comp = compare(sc, measured, level=level, n=samples, seed=seed, noise=_noise_args(noise, sc.catalog))
+        output.mkdir(parents=True, exist_ok=True)
+        comp.table.to_csv(output / "residuals.csv", index=False)
+        comp.summary.to_csv(output / "coverage.csv", index=False)
+        png = comp.plot(output / "measurements.png", units=measured.units)
+    except CelltwinError as exc:
+        _fail(exc)
+    table = Table("quantity", "n", "bias", "RMSE", "mean z", "std z", f"coverage ({100 * level:g} % PI)", "unit",
+                  title=f"{measured.source} against {sc.name}")
+    for r in comp.summary.itertuples():
+        flag = "" if r.coverage_ok else " [red](low)"
+        table.add_row(r.quantity, str(r.n), f"{r.bias:.4g}", f"{r.rmse:.4g}", f"{r.mean_z:+.2f}", f"{r.std_z:.2f}",
+                      f"{100 * r.coverage:.0f} %{flag}", r.unit)
+    console.print(table)
+    console.print(f"wrote {output / 'residuals.csv'}, {output / 'coverage.csv'} and {png}")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
+    measurements: Path = typer.Argument(..., help="CSV: segment, then catalog names (NAME[unit] headers)"),
+    free: list[str] = typer.Option(..., "--free", help="NAME (nominal value) or NAME.std (spread) (repeat)"),
+    output: Path = typer.Option(Path("calibrated.toml"), "-o", "--output", help="calibrated scenario TOML"),
+    noise: list[str] = typer.Option(None, "--noise", help="gauge noise NAME=STD or NAME=STD[unit] (repeat)"),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Monte Carlo samples per evaluation"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: scenario)"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="PNG: measurements against the twin before/after"),
+):
+    """Calibrate settings (means, spreads) to measured segments; write the calibrated scenario."""
+    from .analysis.calibration import calibrate
+    from .analysis.measurements import compare, plot_comparison, read_measurements
+
+    try:
+        sc = _scenario(scenario)
+        measured = read_measurements(measurements, sc.catalog)
+        gauge = _noise_args(noise, sc.catalog)
+        with console.status("calibrating (simulated maximum likelihood)"):
+            cal = calibrate(sc, measured, free, noise=gauge, n=samples, seed=seed)
+        path = cal.write(output)
+        if plot:
+            before = compare(sc, measured, noise=gauge, seed=seed)
+            after = compare(cal.scenario, measured, noise=gauge, seed=seed)
+            plot_comparison(before, plot, units=measured.units, other=after)
+    except CelltwinError as exc:
+        _fail(exc)
+    table = Table("parameter", "before", "estimate", "± std. error", "95 % interval", "unit",
+                  title=f"calibration of {sc.name} to {len(measured)} measured rows "
+                        f"({cal.evaluations} evaluations, {cal.seconds:.1f} s)")
+    for r in cal.estimates.itertuples():
+        table.add_row(r.parameter, f"{r.initial:.6g}", f"{r.estimate:.6g}", f"{r.std_error:.3g}",
+                      f"[{r.lower95:.6g}, {r.upper95:.6g}]", r.unit)
+    console.print(table)
+    if not cal.converged:
+        err.print(f"[yellow]warning:[/] the optimiser did not converge: {cal.message}")
+    console.print(f"wrote {path}" + (f" and {plot}" if plot else ""))
+# --- end scale-out ---

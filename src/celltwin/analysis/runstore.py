@@ -350,3 +350,23 @@ def record_run(scenario, frame: pd.DataFrame, store: RunStore | str | Path | Non
         raise ParameterError(f"store = {store!r} must be a RunStore or a path")
     rs = store if isinstance(store, RunStore) else RunStore(store)
     return rs.record(scenario, frame, **kwargs)
+
+
+def record_study(study, directory: str | Path | None = None, store: RunStore | str | Path | None = None, *,
+                 command: str | None = None, note: str = "") -> str:
+    """Record a finished :class:`~celltwin.analysis.study.Study` (after ``study.save(directory)``).
+
+    The steps are the study's own (nominal, monte_carlo, statistics, ANCOVA stages, save)
+    and, inside the Monte Carlo, each container's summed evaluation time (``mc:NAME``).
+    """
+    frame = study.samples
+    ex = frame.attrs.get("execution", {})
+    steps = {k: float(v) for k, v in study.timings.items()}
+    steps.update({f"mc:{k}": float(v) for k, v in ex.get("step_seconds", {}).items()})
+    finished = time.time()
+    started = min(ex.get("started", finished), finished - sum(study.timings.values()))
+    samples_path = Path(directory) / "samples.parquet" if directory else None
+    return record_run(study.scenario, frame, store, samples_path=samples_path
+                      if samples_path is not None and samples_path.exists() else None,
+                      output_dir=directory, command=command, note=note, started=started, finished=finished,
+                      step_seconds=steps, seed=study.seed)
