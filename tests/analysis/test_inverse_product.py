@@ -1,0 +1,44 @@
+"""Two-stage product-oriented design through the P2D half-cell (a few dozen batched solves)."""
+import math
+
+import pytest
+
+import celltwin as ct
+from celltwin.analysis.inverse import UnreachableTargetError
+from celltwin.analysis.product import product_design
+
+pytest.importorskip("pybamm")
+
+
+@pytest.fixture(scope="module")
+def sc():
+    return ct.Scenario.load("reference-cathode")
+
+
+def meyer(q_L):
+    return 0.176 + (0.439 - 0.176) * math.exp(-q_L / 129.0)
+
+
+def test_capacity_window_maximising_energy_density(sc):
+    d = product_design(sc, {"capacity": (2.3, 2.35)}, ["V_dot", "q_L"])
+    # stage-1 bounds: what the chain makes within V_dot, q_L = nominal ± 50 %, pulled in by 1 % of the span
+    lo, hi = d.structure_bounds["eps_cal"]
+    span = meyer(42.0) - meyer(126.0)
+    assert lo == pytest.approx(meyer(126.0) + 0.01 * span, rel=1e-9)
+    assert hi == pytest.approx(meyer(42.0) - 0.01 * span, rel=1e-9)
+    # denser is better for energy density: the porosity goes to its lowest reachable value and the
+    # loading only as high as the capacity window allows (the upper requirement is active)
+    assert d.structure["eps_cal"] == pytest.approx(lo, abs=1e-6)
+    assert d.predicted["capacity"] == pytest.approx(2.35, rel=1e-3)
+    # stage 2 reaches the structure, and the whole chain with the cell model confirms the performance
+    assert d.process.reachable
+    assert d.achieved["m_dry"] == pytest.approx(d.structure["m_dry"], rel=1e-6)
+    assert d.achieved["capacity"] == pytest.approx(d.predicted["capacity"], rel=1e-4)
+    assert d.achieved["energy_density"] == pytest.approx(d.predicted["energy_density"], rel=1e-4)
+    assert d.cell_solves < 80
+
+
+@pytest.mark.slow  # SLSQP spends its iterations against the infeasible requirement: ~15 s of solves
+def test_capacity_beyond_the_reachable_loading_is_unreachable(sc):
+    with pytest.raises(UnreachableTargetError, match=r"requirement capacity >= 5 mA\*h/cm\^2 is unreachable"):
+        product_design(sc, {"capacity": (5.0, None)}, ["V_dot", "q_L"])
