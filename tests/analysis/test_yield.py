@@ -1,0 +1,110 @@
+"""Yield: spec windows (Python, CLI strings, TOML [specs]), binomial intervals, and the Monte
+Carlo yield of a linear output against the analytic normal CDF."""
+import json
+import math
+import tomllib
+from importlib import resources
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from typer.testing import CliRunner
+
+import celltwin as ct
+from celltwin.analysis.specs import Spec, as_specs, proportion_ci, scenario_yield, yield_of
+from celltwin.cli import app
+from celltwin.platform.errors import ParameterError, ScenarioError
+from celltwin.platform.scenario import Scenario
+
+
+def reference_data(only: str | None = None, std: float | None = None) -> dict:
+    """The reference-cathode TOML as a dict; with ``only``, that parameter alone is uncertain (absolute std)."""
+    data = tomllib.loads(resources.files("celltwin").joinpath("scenarios", "reference-cathode.toml").read_text())
+    if only:
+        for k, v in data["parameters"].items():
+            if isinstance(v, dict):
+                v.pop("rel_std", None)
+        data["parameters"][only]["std"] = std
+    return data
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return ct.default_catalog()
+
+
+def test_spec_forms(catalog):
+    s = Spec.parse("m_dry=14.3+-2%", catalog)
+    assert (s.low, s.high) == pytest.approx((14.3 * 0.98, 14.3 * 1.02))
+    assert Spec.parse("rho_cal = 2.95 ± 0.03", catalog).high == pytest.approx(2.98)
+    assert Spec.parse("capacity>=2.3", catalog) == Spec("capacity", 2.3, math.inf)
+    assert Spec.parse("h_cal<=50", catalog) == Spec("h_cal", -math.inf, 50.0)
+    assert Spec.parse("eps_cal=0.30:0.33", catalog) == Spec("eps_cal", 0.30, 0.33)
+    # a unit in a table: 1.43 g/m^2 ... is 0.143 mg/cm^2
+    assert Spec.from_table("m_dry", {"value": 143, "unit": "g/m^2", "rel_tol": 0.1}, catalog).low == \
+        pytest.approx(12.87)
+    with pytest.raises(ParameterError, match="NAME=VALUE"):
+        Spec.parse("m_dry~14", catalog)
+    with pytest.raises(ScenarioError, match="did you mean 'm_dry'"):
+        Spec.parse("m_dri=14+-1%", catalog)
+    assert as_specs({"m_dry": (14.0, None)}, catalog) == [Spec("m_dry", 14.0, math.inf)]
+
+
+def test_specs_table_in_a_scenario():
+    data = reference_data()
+    data["specs"] = {"m_dry": {"value": 14.3, "rel_tol": 0.02}, "rho_cal": {"min": 2.92, "max": 2.98}}
+    sc = Scenario.from_dict(data)
+    assert sc.specs["m_dry"] == pytest.approx((14.014, 14.586))
+    assert sc.specs["rho_cal"] == (2.92, 2.98)
+    assert Scenario.from_dict(sc.to_dict()).specs == sc.specs  # written back as min/max
+    data["specs"] = {"m_dry": {"value": 14.3, "rel_tl": 0.02}}
+    with pytest.raises(ScenarioError, match="did you mean 'rel_tol'"):
+        Scenario.from_dict(data)
+    data["specs"] = {"m_dry": {"value": 14.3, "min": 14}}
+    with pytest.raises(ScenarioError, match="either 'value'"):
+        Scenario.from_dict(data)
+
+
+def test_wilson_and_clopper_pearson_known_values():
+    lo, hi = proportion_ci(50, 100, 0.95, "wilson")
+    assert (lo, hi) == pytest.approx((0.40383, 0.59617), abs=1e-5)
+    lo, hi = proportion_ci(0, 10, 0.95, "clopper-pearson")
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** 0.1, rel=1e-9)
+    lo, hi = proportion_ci(10, 10, 0.95, "clopper-pearson")
+    assert hi == 1.0 and lo == pytest.approx(0.025 ** 0.1, rel=1e-9)
+    with pytest.raises(ParameterError, match="not one of wilson, clopper-pearson"):
+        proportion_ci(1, 2, method="exact")
+
+
+def test_rejected_samples_are_scrap(catalog):
+    res = yield_of({"m_dry": np.array([14.3, 14.3, 20.0, np.nan])}, ["m_dry=14.3+-2%"],
+                   valid=np.array([True, False, True, False]), catalog=catalog)
+    assert (res.n, res.n_in, res.n_invalid) == (4, 1, 2)
+    assert res.scrap == 0.75
+
+
+@pytest.mark.parametrize("method", ["wilson", "clopper-pearson"])
+def test_yield_of_a_linear_output_matches_the_normal_cdf(method):
+    """Only V_dot uncertain (normal, std 7 cm^3/h): m_dry = c * V_dot exactly, so P(in spec) is a normal CDF."""
+    sc = Scenario.from_dict(reference_data("V_dot", 7.0))
+    m0 = sc.build_chain().evaluate(sc.nominal())["m_dry"]
+    c = m0 / 696.0
+    low, high = 14.0, 14.45
+    p = norm.cdf((high / c - 696) / 7.0) - norm.cdf((low / c - 696) / 7.0)
+    n = 20000
+    res = scenario_yield(sc, [f"m_dry={low}:{high}"], n=n, seed=7, method=method)
+    assert abs(res.p_in - p) < 4 * math.sqrt(p * (1 - p) / n)
+    assert res.ci[0] < p < res.ci[1]
+    assert res.scrap == pytest.approx(1 - res.p_in)
+
+
+def test_cli_yield_json_uses_scenario_specs(tmp_path):
+    lines = resources.files("celltwin").joinpath("scenarios", "reference-cathode.toml").read_text()
+    path = tmp_path / "with-specs.toml"
+    path.write_text(lines + '\n[specs]\nm_dry = { value = 14.3, rel_tol = 0.03 }\nrho_cal = { min = 2.9, max = 3.0 }\n')
+    r = CliRunner().invoke(app, ["yield", str(path), "--samples", "500", "--seed", "3", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["samples"] == 500 and 0 < out["yield"] < 1
+    assert out["yield_low"] < out["yield"] < out["yield_high"]
+    assert out["scrap"] == pytest.approx(1 - out["yield"])
