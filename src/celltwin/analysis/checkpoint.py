@@ -48,6 +48,8 @@ class Checkpoint:
             if diff:
                 raise ScenarioError(f"cannot resume from {self.folder}: the run differs from the interrupted one\n"
                                     + "\n".join(f"  - {d}" for d in diff))
+            for leftover in self.folder.glob("*.tmp"):  # a chunk being written when the run died
+                leftover.unlink()
             done = self.done()
             old["resumed"] = old.get("resumed", []) + [{"at": time.time(), "chunks_found": len(done)}]
             old["status"] = "running"

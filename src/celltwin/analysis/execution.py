@@ -31,6 +31,8 @@ from ..platform.scenario import Scenario
 #: default number of samples per chunk: large enough to amortise the per-task overhead
 #: (a pickled scenario and a frame), small enough to keep both workers busy to the end
 DEFAULT_CHUNK_SIZE = 256
+#: how long to wait for a Dask scheduler to answer
+CONNECT_TIMEOUT = "20s"
 
 
 def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -204,7 +206,7 @@ class DaskBackend(Backend):
             self.client, self._own = scheduler, False
         else:
             try:
-                self.client, self._own = Client(str(scheduler), timeout="20s"), True
+                self.client, self._own = Client(str(scheduler), timeout=CONNECT_TIMEOUT), True
             except OSError as exc:
                 raise ParameterError(f"scheduler = {scheduler!r}: no Dask scheduler answers there ({exc}); "
                                      "start one with 'dask scheduler' and 'dask worker ADDRESS'") from None

@@ -1,0 +1,105 @@
+"""Resumable studies: a run really killed (SIGKILL) or interrupted (SIGINT, i.e. Ctrl-C)
+after its first chunks are on disk resumes, evaluates only the missing chunks, and
+gives the frame of an uninterrupted run with the same seed."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import celltwin as ct
+from celltwin.analysis.checkpoint import Checkpoint
+from celltwin.analysis.execution import propagate_chunked
+from celltwin.platform.errors import ScenarioError
+
+N, SEED, CHUNK = 400, 21, 50  # 8 chunks
+
+# The child runs the real code; only the chain is slowed down (0.4 s per chunk) so that
+# the parent can interrupt it between chunks.
+CHILD = textwrap.dedent("""
+    import sys, time
+    import celltwin as ct
+    from celltwin.platform.chain import ProcessChain
+    from celltwin.analysis.execution import propagate_chunked
+
+    slow = ProcessChain.evaluate
+    def evaluate(self, *a, **k):
+        time.sleep(0.4)
+        return slow(self, *a, **k)
+    ProcessChain.evaluate = evaluate
+    propagate_chunked(ct.Scenario.load("reference-cathode"), {n}, {seed}, with_cell=False, chunk_size={chunk},
+                      workers=1, checkpoint=sys.argv[1])
+    print("finished")
+""").format(n=N, seed=SEED, chunk=CHUNK)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return ct.propagate("reference-cathode", N, SEED, with_cell=False)
+
+
+def _start_and_interrupt(folder: Path, sig: int) -> int:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(folder)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    ck = Checkpoint(folder)
+    deadline = time.monotonic() + 120
+    while len(ck.done()) < 2:
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended before it could be interrupted: {proc.stderr.read()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("no chunk appeared within 120 s")
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    assert "finished" not in out
+    return proc.returncode
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, reference, sig):
+    code = _start_and_interrupt(tmp_path, sig)
+    assert code != 0
+    ck = Checkpoint(tmp_path)
+    done = ck.done()
+    assert 2 <= len(done) < 8
+    assert ck.manifest()["status"] == "running"
+
+    frame = propagate_chunked("reference-cathode", N, SEED, with_cell=False, chunk_size=CHUNK, workers=1,
+                              checkpoint=tmp_path, resume=True)
+    ex = frame.attrs["execution"]
+    assert ex["reused_chunks"] == len(done)
+    assert ex["computed_chunks"] == 8 - len(done)
+    pd.testing.assert_frame_equal(frame, reference)
+    manifest = json.loads((tmp_path / "chunks" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["resumed"][0]["chunks_found"] == len(done)
+
+
+def test_resume_refuses_a_different_run(tmp_path):
+    propagate_chunked("reference-cathode", 100, 1, with_cell=False, chunk_size=50, workers=1, checkpoint=tmp_path)
+    with pytest.raises(ScenarioError) as info:
+        propagate_chunked("reference-cathode", 100, 2, with_cell=False, chunk_size=25, workers=1,
+                          checkpoint=tmp_path, resume=True)
+    assert "seed: checkpoint has 1, this run 2" in str(info.value)
+    assert "chunk_size: checkpoint has 50, this run 25" in str(info.value)
+
+
+def test_fresh_run_clears_old_chunks_and_resume_of_complete_run_computes_nothing(tmp_path, reference):
+    propagate_chunked("reference-cathode", 100, 1, with_cell=False, chunk_size=50, workers=1, checkpoint=tmp_path)
+    frame = propagate_chunked("reference-cathode", N, SEED, with_cell=False, chunk_size=CHUNK, workers=1,
+                              checkpoint=tmp_path)
+    assert Checkpoint(tmp_path).done() == list(range(8))
+    again = propagate_chunked("reference-cathode", N, SEED, with_cell=False, chunk_size=CHUNK, workers=1,
+                              checkpoint=tmp_path, resume=True)
+    assert again.attrs["execution"]["computed_chunks"] == 0
+    pd.testing.assert_frame_equal(frame, reference)
+    pd.testing.assert_frame_equal(again, reference)
