@@ -199,7 +199,8 @@ class RunStore:
         """Record one study and return its run id.
 
         Timings, backend, seed and failure counts are read from ``frame.attrs["execution"]``
-        (set by :func:`~celltwin.analysis.execution.propagate_chunked`) unless given.
+        (set by :func:`~celltwin.analysis.execution.propagate_chunked`) unless given; a seed
+        that is neither given nor in the frame is recorded as unknown (NULL).
         ``outputs`` are the computed columns (default: every column the scenario does not give).
         """
         from .execution import scenario_fingerprint
@@ -221,9 +222,9 @@ class RunStore:
         run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
         row = {
             "run_id": run_id, "name": scenario.name, "source": scenario.source, "scenario_toml": scenario.to_toml(),
-            "scenario_hash": scenario_fingerprint(scenario), "seed": int(seed if seed is not None
-                                                                     else ex.get("seed", scenario.study["seed"])),
-            "samples": len(frame), "method": ex.get("method", scenario.study["method"]), "status": status,
+            "scenario_hash": scenario_fingerprint(scenario),
+            "seed": int(seed) if seed is not None else ex.get("seed"),  # unknown stays NULL, never guessed
+            "samples": len(frame), "method": ex.get("method"), "status": status,
             "started": _utc(started), "finished": _utc(finished), "wall_seconds": float(finished - started),
             "n_valid": int(valid.sum()), "n_rejected": int((~valid).sum()), "n_failed": int(out_nan.sum()),
             "rejections": json.dumps(frame.attrs.get("rejections", {})), "failures": json.dumps(failures),
