@@ -192,6 +192,8 @@ class HalfCell:
         Results: ``capacity`` (mAh/cm^2), ``energy`` (mWh/cm^2), ``mean_voltage`` (V),
         ``energy_density`` (Wh/L of coating), ``capacity_theoretical`` (mAh/cm^2).
         """
+        if on_invalid not in ("nan", "raise"):
+            raise ParameterError(f"on_invalid = {on_invalid!r} must be 'nan' or 'raise'")
         df = self._frame(samples)
         reasons = self.problems(df)
         if on_invalid == "raise" and (reasons != "").any():
