@@ -445,7 +445,7 @@ def tolerances_cmd(
                      "table": res.table.reset_index().to_dict(orient="records")})
         return
     table = Table("parameter", "unit", "std now", "allowed alone", "allowed w/ others", "allowed joint",
-                  *[c for c in res.table.columns if c.startswith("share_")],
+                  *[f"{c[len('share_'):-2]} var. %" for c in res.table.columns if c.startswith("share_")],
                   title=f"tolerances for yield >= {100 * target:g} %: {sc.name} (yield now "
                         f"{100 * res.yield_scenario.p_in:.2f} %)")
     for k, row in res.table.iterrows():
