@@ -21,8 +21,8 @@ from scipy.optimize import least_squares, minimize
 import celltwin as ct
 from celltwin.analysis.inverse import free_bounds, inverse
 from celltwin.analysis.product import product_design
-from celltwin.analysis.robust import CommonRandomNumbers, _in_spec, robust_design, smooth_in_spec
-from celltwin.analysis.specs import as_specs
+from celltwin.analysis.robust import CommonRandomNumbers, robust_design, smooth_in_spec
+from celltwin.analysis.specs import as_specs, in_spec
 from celltwin.analysis.tolerances import EXACT, production_tolerances
 
 
@@ -131,7 +131,7 @@ def main() -> None:
     grid = np.arange(1, 1001) * 2 * k_alone / 1000  # resolution 1e-3 of the answer, up to twice it
     t0 = time.perf_counter()
     others = {o: EXACT for o in sc.uncertain}
-    ok = [np.mean(_in_spec(crn.evaluate(scales={**others, "V_dot": k}), sp)) >= 0.99 for k in grid]
+    ok = [np.mean(in_spec(crn.evaluate(scales={**others, "V_dot": k}), sp)) >= 0.99 for k in grid]
     gwall = time.perf_counter() - t0
     k_grid = grid[np.flatnonzero(ok)[-1]]
     per_param = wall / (2 * 4 + 1)

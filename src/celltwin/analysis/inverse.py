@@ -177,13 +177,14 @@ def _check_reachable_in_principle(sc: Scenario, chain, targets: Mapping[str, flo
     for name, t in targets.items():
         entry = sc.catalog[name]
         if entry.invalid_mask(t):
-            raise UnreachableTargetError(f"target {name} = {t:.6g}{_unit(entry.unit)} is unreachable: it lies outside the "
-                                         f"valid range {entry.range_text}{_unit(entry.unit)} ({entry.description})")
+            raise UnreachableTargetError(f"target {name} = {t:.6g}{_unit(entry.unit)} is unreachable: it lies "
+                                         f"outside the valid range {entry.range_text}{_unit(entry.unit)} "
+                                         f"({entry.description})")
         if name in free:
             continue
         if name not in g or not any(f in g and nx.has_path(g, f, name) for f in free):
-            raise UnreachableTargetError(f"target {name} = {t:.6g}{_unit(entry.unit)} is unreachable: it does not depend "
-                                         f"on any free parameter ({', '.join(free)}); free one of its upstream "
+            raise UnreachableTargetError(f"target {name} = {t:.6g}{_unit(entry.unit)} is unreachable: it does not "
+                                         f"depend on any free parameter ({', '.join(free)}); free one of its upstream "
                                          f"inputs instead")
         # a limit whose ingredients no free parameter moves holds for every setting
         moved = set().union(*(nx.descendants(g, f) for f in free if f in g)) | set(free)

@@ -25,7 +25,7 @@ from ..platform.errors import ParameterError
 from ..platform.scenario import Scenario
 from ..platform.uncertainty import Uncertain
 from .inverse import free_bounds
-from .specs import Spec, YieldResult, as_specs, yield_of
+from .specs import Spec, YieldResult, as_specs, in_spec, yield_of
 
 
 def _moved(u: Uncertain, value: float | None = None, scale: float | None = None) -> Uncertain:
@@ -168,7 +168,7 @@ def robust_design(scenario: Scenario | str, free, *, specs=None, minimize_std: s
 
     def stats(res) -> dict[str, float]:
         if minimize_std is None:
-            return {"yield": float(np.mean(_in_spec(res, specs)))}
+            return {"yield": float(np.mean(in_spec(res, specs)))}
         y = np.asarray(res[minimize_std], dtype=float)[res.valid]
         out = {f"std_{minimize_std}": float(np.std(y, ddof=1)), f"mean_{minimize_std}": float(np.mean(y))}
         out.update({f"mean_{k}": float(np.nanmean(np.asarray(res[k])[res.valid])) for k in (mean_targets or {})})
@@ -208,13 +208,6 @@ def robust_design(scenario: Scenario | str, free, *, specs=None, minimize_std: s
     ys = [yield_of(r, specs, valid=r.valid, catalog=sc.catalog) if specs else None for r in (start_res, best_res)]
     return RobustResult(label, settings, values(z0), bounds, at_bound, stats(start_res), stats(best_res), *ys,
                         crn.evaluations, crn.calls, time.perf_counter() - t0, bool(sol.success), str(sol.message))
-
-
-def _in_spec(res, specs: Sequence[Spec]) -> np.ndarray:
-    ok = np.asarray(res.valid, dtype=bool).copy()
-    for s in specs:
-        ok &= s.inside(res[s.name])
-    return ok
 
 
 def _simplex(z0: np.ndarray, step: float) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,6 +159,14 @@ class YieldResult:
                 "specs": [s.text for s in self.specs]}
 
 
+def in_spec(res, specs) -> np.ndarray:
+    """True for the samples of a chain result the chain accepted with every output in its window."""
+    ok = np.asarray(res.valid, dtype=bool).copy()
+    for s in specs:
+        ok &= s.inside(res[s.name])
+    return ok
+
+
 def yield_of(values, specs, *, valid=None, confidence: float = 0.95, method: str = "wilson",
              catalog: Catalog | None = None) -> YieldResult:
     """Yield of a sample: ``values`` is a DataFrame or mapping name -> array (e.g. a
@@ -205,7 +213,3 @@ def scenario_yield(scenario: Scenario | str, specs=None, n: int | None = None, s
         with_cell = any(sc.catalog[s.name].domain in ("performance", "battery-model") for s in specs)
     frame = propagate(sc, n, seed, with_cell=with_cell)
     return yield_of(frame, specs, confidence=confidence, method=method, catalog=sc.catalog)
-
-
-def names(specs: Iterable[Spec]) -> list[str]:
-    return [s.name for s in specs]

@@ -31,8 +31,8 @@ import pandas as pd
 
 from ..platform.errors import MissingDependencyError, ParameterError
 from ..platform.scenario import Scenario
-from .robust import CommonRandomNumbers, _in_spec
-from .specs import Spec, YieldResult, as_specs, yield_of
+from .robust import CommonRandomNumbers
+from .specs import Spec, YieldResult, as_specs, in_spec, yield_of
 
 #: stands in for "held exact": OpenTURNS needs a positive spread
 EXACT = 1e-9
@@ -154,7 +154,7 @@ def production_tolerances(scenario: Scenario | str, specs=None, *, target: float
     crn = CommonRandomNumbers(sc, n, seed, method, with_cell)
 
     def yield_with(scales) -> float:
-        return float(np.mean(_in_spec(crn.evaluate(scales=scales), specs)))
+        return float(np.mean(in_spec(crn.evaluate(scales=scales), specs)))
 
     everyone = list(sc.uncertain)
     rows = {}
