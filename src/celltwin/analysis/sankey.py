@@ -55,8 +55,11 @@ def figure(flows: pd.DataFrame, domains: Mapping[str, str], *, title: str = "", 
                   value=list(flows["value"]), color=link_color,
                   hovertemplate="%{source.label} -> %{target.label}: S = %{value:.3f}<extra></extra>"))
     fig = go.Figure(trace)
-    fig.update_layout(title=title or None, font=dict(size=13), width=1000, height=560,
-                      margin=dict(l=20, r=20, t=50 if title else 20, b=20))
+    legend = "   ".join(f"<span style='color:{COLORS[d]}'>■</span> {d}" for d in COLORS if d in domain)
+    fig.add_annotation(text=legend, x=0, y=-0.06, xref="paper", yref="paper", showarrow=False,
+                       xanchor="left", font=dict(size=12))
+    fig.update_layout(title=title or None, font=dict(size=13), width=1000, height=580,
+                      margin=dict(l=20, r=20, t=50 if title else 20, b=40))
     return fig
 
 
@@ -133,6 +136,9 @@ def draw_png(fig, path: str | Path) -> Path:
         right = col[i] == ncol - 1
         ax.text(x[i] - 0.005 if right else x[i] + w + 0.005, y0[i] + size[i] * scale / 2, labels[i],
                 ha="right" if right else "left", va="center", fontsize=9)
+    domains = list(dict.fromkeys(t.node.customdata))
+    ax.legend(handles=[Rectangle((0, 0), 1, 1, color=COLORS.get(d, "#999999")) for d in domains], labels=domains,
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(domains), frameon=False, fontsize=9)
     ax.set_xlim(-0.02, 1.05)
     ax.set_ylim(min(y0) - 0.02, 1.02)
     ax.axis("off")
