@@ -96,7 +96,7 @@ class Study:
             out[f"Q2_{output}"] = v["Q2"]
         out["surrogates_ok"] = all(v["ok"] for v in self.validation.values())
         out["time_total_s"] = round(sum(self.timings.values()), 3)
-        return out
+        return _plain(out)
 
     def sankey_figure(self):
         """The Sankey of the structural parameters that feed the cell model (seed 004, Fig. 10)."""
@@ -268,7 +268,12 @@ def nested_chain(sc: Scenario, outputs: Sequence[str]):
 
 
 def process_structure(sc: Scenario, n: int, seed: int) -> pd.DataFrame:
-    """Stage (a): ANCOVA of every computed structural parameter against the uncertain inputs."""
+    """Stage (a): ANCOVA of every computed structural parameter against the uncertain inputs.
+
+    The inputs follow the scenario's joint distribution (its correlations included);
+    production-segment offsets and drifts are not part of it: they shift the Monte Carlo
+    sample, not the sensitivity of the chain to the inputs' spread.
+    """
     chain = sc.build_chain(with_cell=False)
     outputs = [o for o in chain.outputs if sc.catalog[o].domain == "structural"]
     df = ancova(nested_chain(sc, outputs), sc.distribution(), n=n, seed=seed, output_names=outputs)
