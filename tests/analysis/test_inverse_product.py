@@ -5,7 +5,9 @@ import pytest
 
 import celltwin as ct
 from celltwin.analysis.inverse import UnreachableTargetError
+from celltwin.analysis.inverse import inverse as inverse_run
 from celltwin.analysis.product import product_design
+from celltwin.platform.errors import ParameterError
 
 pytest.importorskip("pybamm")
 
@@ -42,3 +44,25 @@ def test_capacity_window_maximising_energy_density(sc):
 def test_capacity_beyond_the_reachable_loading_is_unreachable(sc):
     with pytest.raises(UnreachableTargetError, match=r"requirement capacity >= 5 mA\*h/cm\^2 is unreachable"):
         product_design(sc, {"capacity": (5.0, None)}, ["V_dot", "q_L"])
+
+
+def test_single_stage_performance_target_through_the_cell_in_the_chain(sc):
+    """With ``cell = "half-cell"`` in the scenario, a performance target is reached directly."""
+    assert sc.cell == "half-cell"
+    res = inverse_run(sc, {"energy_density": 1600.0}, ["q_L"])
+    assert res.reachable and abs(res.residuals["energy_density"]) < 1e-4
+    assert res.evaluations < 40
+    # denser than the reference (1571 Wh/L at q_L = 84): more line load
+    assert res.settings["q_L"] > 84
+
+
+def test_performance_target_without_a_cell_model_says_so():
+    try:  # tests/analysis as a package or as a plain folder (pytest's prepend import mode)
+        from .test_yield import reference_data
+    except ImportError:
+        from test_yield import reference_data
+
+    data = reference_data()
+    data["scenario"].pop("cell", None)
+    with pytest.raises(ParameterError, match="performance needs a cell model"):
+        inverse_run(ct.Scenario.from_dict(data), {"capacity": 2.3}, ["V_dot"])

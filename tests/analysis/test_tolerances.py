@@ -11,7 +11,10 @@ from celltwin.analysis.robust import CommonRandomNumbers
 from celltwin.analysis.tolerances import largest_scale, production_tolerances
 from celltwin.cli import app
 
-from test_robust import only_v_dot
+try:  # tests/analysis as a package or as a plain folder (pytest's prepend import mode)
+    from .test_robust import only_v_dot
+except ImportError:
+    from test_robust import only_v_dot
 
 
 def test_largest_scale_brackets_and_bisects():

@@ -132,6 +132,8 @@ class BatchEvaluator:
                                                 if f"w_{c}" != self.sc.balance)
         self.evaluations += x.shape[0]
         self.calls += 1
+        # every input as a full batch: containers then never see scalars mixed with arrays
+        values = {k: np.broadcast_to(np.asarray(v, dtype=float), (x.shape[0],)) for k, v in values.items()}
         return self.chain.evaluate(values, on_invalid="mask")
 
 
@@ -197,7 +199,7 @@ def _check_reachable_in_principle(sc: Scenario, chain, targets: Mapping[str, flo
 
 
 def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
-            start: Mapping[str, float] | None = None, rtol: float = 1e-4, with_cell: bool = False,
+            start: Mapping[str, float] | None = None, rtol: float = 1e-4, with_cell: bool | None = None,
             fd_step: float | None = None, max_evaluations: int = 2000, raise_unreachable: bool = True) -> InverseResult:
     """Find values of the ``free`` inputs that make the chain hit ``targets``.
 
@@ -208,7 +210,9 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
         inside the catalog range.
     start : start values of free (or other) inputs; default the scenario's nominal values.
     rtol : a target counts as reached when ``|achieved - target| <= rtol * |target|``.
-    with_cell : include the scenario's cell model (needed for performance targets).
+    with_cell : include the scenario's cell model; by default only when a target needs it
+        (a performance target in a scenario with ``cell = ...``; without one, see
+        :func:`~celltwin.analysis.product.product_design`).
     fd_step : finite-difference step in the unit box of each free parameter
         (default 1e-7, or 1e-4 when a numerical cell model is in the chain).
 
@@ -234,7 +238,14 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
         base.update({k: float(v) for k, v in start.items()})
         if sc.balance and sc.balance not in start:
             base = sc._balanced(base)
+    if with_cell is None:
+        with_cell = any(sc.catalog[k].domain == "performance" for k in targets)
     chain = sc.build_chain(with_cell=with_cell)
+    uncomputed = [k for k in targets if k not in chain.outputs and k not in chain.inputs]
+    if uncomputed:
+        raise ParameterError(f"target(s) {', '.join(uncomputed)} are not computed by this scenario's chain"
+                             + ("" if sc.cell else "; performance needs a cell model: set [scenario] cell = "
+                                "\"half-cell\", or run the two-stage product_design"))
     bounds = free_bounds(sc, free, base)
     names = list(bounds)
     lo = np.array([bounds[n][0] for n in names])

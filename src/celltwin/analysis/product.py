@@ -144,7 +144,8 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
         nonlocal solves
         x = lo + np.atleast_2d(z) * (hi - lo)
         design = structure_inputs(state, sc.components, x[:, 0], x[:, 1])
-        res = cell_chain.evaluate({k: v for k, v in design.items() if k in cellc.inputs()}, on_invalid="mask")
+        res = cell_chain.evaluate({k: np.broadcast_to(v, x[:, 0].shape) for k, v in design.items()
+                                   if k in cellc.inputs()}, on_invalid="mask")
         solves += x.shape[0]
         out = {**design, **res}
         out["reasons"] = res.reasons
