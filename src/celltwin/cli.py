@@ -288,16 +288,17 @@ def inverse_cmd(
     as_json: bool = typer.Option(False, "--json", help="print a flat JSON object of settings and achieved values"),
     set_: list[str] = typer.Option(None, "--set", help="override a nominal value: NAME=VALUE (catalog unit)"),
 ):
-    """Process settings that hit target structure values, or (with performance targets or
-    --maximize/--minimize) a two-stage product-oriented design through the cell model."""
+    """Process settings that hit target values (structure, or performance through the scenario's
+    cell model); with NAME>=/<= requirements or --maximize/--minimize, a two-stage
+    product-oriented design: cell model -> structural targets -> process settings."""
     from .analysis.inverse import UnreachableTargetError, inverse
     from .analysis.product import product_design
 
     try:
         sc = _scenario(scenario, set_)
         equal, ranges = _targets(target)
-        performance = [k for k in [*equal, *ranges] if k in sc.catalog and sc.catalog[k].domain == "performance"]
-        if performance or maximize or minimize or ranges:
+        performance = [k for k in equal if k in sc.catalog and sc.catalog[k].domain == "performance"]
+        if maximize or minimize or ranges or (performance and not sc.cell):
             if maximize and minimize:
                 raise ParameterError("give either --maximize or --minimize, not both")
             reqs = {**ranges, **{k: (v, v) for k, v in equal.items()}}
