@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import tomllib
 
 import numpy as np
@@ -53,6 +53,16 @@ def test_study_folder_is_complete_and_readable(study, folder):
         assert heading in html, heading
     assert "<script src=" not in html and "No discharge curve" not in html
     assert (folder / "sankey.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_and_sankey_render_in_headless_chromium(study, folder, rendered_dom):
+    trace = study.sankey_figure().data[0]
+    labels = [label.split(" [")[0] for label in trace.node.label]
+    assert {"x_solids", "w_AM", "m_dry", "rho_cal", "capacity", "energy_density"} <= set(labels)
+    for page in ("sankey.html", "report.html"):  # the report embeds the same interactive Sankey
+        dom = rendered_dom(folder / page)
+        assert len(re.findall(r'class="sankey-node"', dom)) == len(labels), page
+        assert len(re.findall(r'class="sankey-link"', dom)) == len(trace.link.value), page
 
 
 def test_statistics_and_eq17_correlation(study):
