@@ -66,3 +66,19 @@ def test_performance_target_without_a_cell_model_says_so():
     data["scenario"].pop("cell", None)
     with pytest.raises(ParameterError, match="performance needs a cell model"):
         inverse_run(ct.Scenario.from_dict(data), {"capacity": 2.3}, ["V_dot"])
+
+
+def test_cli_two_stage_json():
+    import json
+
+    from typer.testing import CliRunner
+
+    from celltwin.cli import app
+
+    r = CliRunner().invoke(app, ["inverse", "reference-cathode", "--target", "capacity>=2.3", "--target",
+                                 "capacity<=2.35", "--maximize", "energy_density", "--free", "V_dot", "--free", "q_L",
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["capacity"] == pytest.approx(2.35, rel=1e-3) and out["reachable"] is True
+    assert {"V_dot", "q_L", "target_m_dry", "target_eps_cal", "energy_density"} <= set(out)
