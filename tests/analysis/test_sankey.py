@@ -34,9 +34,12 @@ def test_figure_orders_nodes_by_domain_and_keeps_values():
     assert sum(t.link.value) == pytest.approx(0.3 + 0.6 + 0.7 + 0.02 + 0.2 + 0.75 + 0.25 + 0.76 + 0.24)
 
 
-def test_matplotlib_drawing(tmp_path):
-    path = sankey.draw_png(sankey.figure(sankey.links(INDICES), DOMAINS, title="t"), tmp_path / "s.png")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_without_a_browser_the_png_is_drawn_with_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-browser"))  # kaleido cannot start
+    paths = sankey.save(sankey.figure(sankey.links(INDICES), DOMAINS, title="t"), tmp_path)
+    assert paths["png_renderer"] == "matplotlib"
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths["html"].stat().st_size > 1_000_000  # plotly.js inlined
 
 
 def test_html_renders_in_headless_chromium(tmp_path, rendered_dom):
