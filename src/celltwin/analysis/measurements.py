@@ -306,16 +306,16 @@ def synthetic_line(truth: Scenario, *, per_segment: int = 20, noise: Mapping[str
     """Measurements of a virtual line whose true settings are ``truth``.
 
     ``per_segment`` samples of each of the scenario's segments are drawn through the
-    chain and gauge noise (std in catalog units) is added. The frame's columns are
+    chain (samples the chain rejects are left out, counted in ``attrs["rejected"]``) and
+    gauge noise (std in catalog units) is added. The frame's columns are
     headed ``name[unit]`` in ``units`` (default: catalog units), ready for ``to_csv``.
     """
     from .propagation import propagate
 
     count = truth.segments.count
     frame = propagate(truth, per_segment * count, seed, with_cell=needs_cell(truth, quantities))
-    if not frame["valid"].all():
-        raise ParameterError(f"the truth scenario rejected {int((~frame['valid']).sum())} samples: "
-                             f"{frame.attrs.get('rejections')}")
+    rejected = dict(frame.attrs.get("rejections", {}))
+    frame = frame[frame["valid"]]  # a sample the chain rejects is not a product that could be measured
     rng = np.random.default_rng([seed, 11])
     units = dict(units or {})
     out = pd.DataFrame({SEGMENT: frame[SEGMENT].to_numpy(),
@@ -325,4 +325,5 @@ def synthetic_line(truth: Scenario, *, per_segment: int = 20, noise: Mapping[str
         unit = units.get(q, truth.catalog[q].unit)
         scale, offset = affine(truth.catalog[q].unit, unit)
         out[f"{q}[{unit}]"] = v * scale + offset
+    out.attrs["rejected"] = rejected
     return out
