@@ -103,3 +103,32 @@ def test_fresh_run_clears_old_chunks_and_resume_of_complete_run_computes_nothing
     assert again.attrs["execution"]["computed_chunks"] == 0
     pd.testing.assert_frame_equal(frame, reference)
     pd.testing.assert_frame_equal(again, reference)
+
+
+@pytest.mark.slow
+def test_cli_run_killed_and_resumed(tmp_path):
+    """`celltwin run` (chain + P2D half-cell, full study) killed after its first chunks,
+    then `celltwin run --resume`: the samples equal those of an uninterrupted run."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+           "CELLTWIN_HOME": str(tmp_path / "home")}
+    cmd = [str(Path(sys.executable).parent / "celltwin"), "run", "reference-cathode", "--samples", "600", "--seed", "4"]
+    first = tmp_path / "killed"
+    proc = subprocess.Popen(cmd + ["-o", str(first)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ck = Checkpoint(first)
+    while len(ck.done()) < 1:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    done = ck.done()
+    assert 1 <= len(done) < 6 and not (first / "samples.parquet").exists()
+    subprocess.run(cmd + ["-o", str(first), "--resume"], env=env, check=True, capture_output=True)
+    subprocess.run(cmd + ["-o", str(tmp_path / "whole")], env=env, check=True, capture_output=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(first / "samples.parquet"),
+                                  pd.read_parquet(tmp_path / "whole" / "samples.parquet"))
+    from celltwin.analysis.runstore import RunStore
+
+    store = RunStore(tmp_path / "home")
+    runs = {store.get(r)["output_dir"]: store.get(r) for r in store.list()["run_id"]}
+    assert runs[str(first.resolve())]["reused_chunks"] == len(done)
+    assert runs[str((tmp_path / "whole").resolve())]["reused_chunks"] == 0
