@@ -34,3 +34,14 @@ def test_monte_carlo_through_the_chain(chain):
     cap = np.asarray(r["capacity"])
     assert np.isfinite(cap).all() and np.all(cap < np.asarray(r["capacity_theoretical"]))
     assert 0.005 < cap.std() / cap.mean() < 0.1
+
+
+def test_only_thickness_varies_through_the_chain():
+    """A batch where only the coating flow (hence h_cal) varies must broadcast, not fail."""
+    import numpy as np
+
+    import celltwin as ct
+
+    sc = ct.Scenario.load("reference-cathode")
+    res = sc.build_chain().evaluate({**sc.nominal(), "V_dot": np.array([696.0, 700.0])})
+    assert res["capacity"][1] > res["capacity"][0]  # more flow -> more mass -> more capacity

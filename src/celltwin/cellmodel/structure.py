@@ -109,7 +109,8 @@ def structure_problems(porosity, volume_fractions: Mapping[str, np.ndarray], thi
     """
     eps = np.asarray(porosity, dtype=float)
     X = {k: np.asarray(v, dtype=float) for k, v in volume_fractions.items()}
-    shape = np.broadcast_shapes(eps.shape, *(v.shape for v in X.values()))
+    extra = [np.shape(a) for a in (thickness, radius) if a is not None]
+    shape = np.broadcast_shapes(eps.shape, *(v.shape for v in X.values()), *extra)
     out: list[tuple[np.ndarray, str]] = []
 
     def check(bad, values, text):
