@@ -95,6 +95,21 @@ def test_sobol_ishigami_known_indices():
     assert df["Q2"].iloc[0] > 0.999
 
 
+def test_sobol_linear_multi_output_from_precomputed_samples():
+    # Y = a'X with independent inputs: S1_i = ST_i = a_i^2 var_i / sum_j a_j^2 var_j
+    indep = ot.JointDistribution([ot.Normal(0.0, s) for s in SD])
+    indep.setDescription(["a", "b", "c"])
+    ot.RandomGenerator.SetSeed(5)
+    X = np.asarray(indep.getSample(300))
+    Y = pd.DataFrame({"lin": X @ A, "sq": X[:, 2] ** 2})
+    df = sobol(None, indep, X=X, Y=Y, seed=0)
+    share = A**2 * SD**2 / np.sum(A**2 * SD**2)
+    np.testing.assert_allclose(df.loc["lin", "S1"], share, atol=1e-8)
+    np.testing.assert_allclose(df.loc["lin", "ST"], share, atol=1e-8)
+    np.testing.assert_allclose(df.loc["sq", "S1"], [0.0, 0.0, 1.0], atol=1e-8)
+    assert df.attrs["validation"]["sq"]["degree"] == 2
+
+
 def test_ancova_equals_first_order_sobol_for_independent_inputs():
     S1, _ = ishigami_indices()
     df = ancova(ishigami, uniform3(), n=1000, seed=1, n_eval=100_000)

@@ -286,7 +286,9 @@ def sobol(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int 
         surrogates.append(s)
         idx = ot.FunctionalChaosSobolIndices(s.result)
         blocks[out] = pd.DataFrame({"S1": [idx.getSobolIndex(i) for i in range(len(names))],
-                                    "ST": [idx.getSobolTotalIndex(i) for i in range(len(names))],
+                                    # grouped form: OpenTURNS 1.27's getSobolTotalIndex takes the first
+                                    # term for the mean when an exactly-zero constant term was dropped
+                                    "ST": [idx.getSobolGroupedTotalIndex([i]) for i in range(len(names))],
                                     "Q2": s.q2}, index=pd.Index(names, name="input"))
     _flag(surrogates)
     df = _frame(blocks, one_d)

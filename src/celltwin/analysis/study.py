@@ -221,7 +221,8 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         if outputs:
             task = bar.add_task("PCE + ANCOVA: structure -> performance", total=1)
             clock = time.perf_counter()
-            stage_b, dist, surrogates = structure_performance(valid, present, outputs, seed)
+            varying = [p for p in present if valid[p].std() > 1e-12 * abs(valid[p].mean())]  # a fixed input has no share
+            stage_b, dist, surrogates = structure_performance(valid, varying, outputs, seed)
             timings["ancova_structure_performance"] = time.perf_counter() - clock
             bar.advance(task)
             tables.append(stage_b)
