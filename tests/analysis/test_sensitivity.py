@@ -15,10 +15,10 @@ A = np.array([1.0, 2.0, -1.5])
 SD = np.array([1.0, 0.5, 2.0])
 
 
-def correlated_normals():
+def correlated_normals(offset=1.0):
     R = ot.CorrelationMatrix(3)
     R[0, 1], R[0, 2], R[1, 2] = 0.5, -0.3, 0.2
-    joint = ot.JointDistribution([ot.Normal(1.0 + i, s) for i, s in enumerate(SD)], ot.NormalCopula(R))
+    joint = ot.JointDistribution([ot.Normal(offset * (1 + i), s) for i, s in enumerate(SD)], ot.NormalCopula(R))
     joint.setDescription(["a", "b", "c"])
     return joint
 
@@ -42,9 +42,10 @@ def uniform3():
     return u
 
 
-def test_ancova_linear_correlated_normals_matches_closed_form():
+@pytest.mark.parametrize("offset", [1.0, 0.0])  # zero mean: the PCE's constant term is exactly 0
+def test_ancova_linear_correlated_normals_matches_closed_form(offset):
     # Y = a'X with Cov C: S_i = a_i (C a)_i / a'Ca, S_U_i = a_i^2 C_ii / a'Ca.
-    joint = correlated_normals()
+    joint = correlated_normals(offset)
     C = np.array(joint.getCovariance())
     V = A @ C @ A
     df = ancova(lambda X: X @ A, joint, n=200, seed=3, n_eval=200_000)
