@@ -65,7 +65,7 @@ def test_dask_local_cluster_equals_local(sc, reference):
 
 
 def test_unreachable_scheduler_is_reported(monkeypatch):
-    monkeypatch.setattr("celltwin.analysis.execution.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("celltwin.platform.execution.CONNECT_TIMEOUT", "1s")
     with pytest.raises(ParameterError, match="no Dask scheduler answers"):
         backend("tcp://127.0.0.1:9")
 

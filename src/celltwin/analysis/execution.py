@@ -1,5 +1,6 @@
-"""Execution backends: a scenario's Monte Carlo sample evaluated in chunks, on local
-processes (the default, no set-up) or on an existing Dask distributed cluster.
+"""A scenario's Monte Carlo sample evaluated in chunks on an execution backend
+(:mod:`celltwin.platform.execution`): this process, local processes, or an existing
+Dask distributed cluster.
 
 The whole sample is drawn first, in the calling process, and only then split into
 chunks, so neither the chunk size nor the backend nor the number of workers can change
@@ -17,31 +18,23 @@ import hashlib
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import MissingDependencyError, ParameterError
+from ..platform.execution import Backend, DaskBackend, LocalBackend, SerialBackend, backend, chunk_bounds
 from ..platform.scenario import Scenario
+
+__all__ = ["propagate_chunked", "evaluate_chunk", "ChunkResult", "scenario_fingerprint", "DEFAULT_CHUNK_SIZE",
+           # the backends, re-exported from celltwin.platform.execution
+           "Backend", "SerialBackend", "LocalBackend", "DaskBackend", "backend", "chunk_bounds"]
 
 #: default number of samples per chunk: large enough to amortise the per-task overhead
 #: (a pickled scenario and a frame), small enough to keep both workers busy to the end
 DEFAULT_CHUNK_SIZE = 256
-#: how long to wait for a Dask scheduler to answer
-CONNECT_TIMEOUT = "20s"
-
-
-def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
-    """``[(start, stop), ...]`` covering ``range(n)`` in pieces of ``chunk_size``."""
-    if n < 1:
-        raise ParameterError(f"samples = {n} must be at least 1")
-    if chunk_size < 1:
-        raise ParameterError(f"chunk_size = {chunk_size} must be at least 1")
-    return [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
 
 
 # -- work done in a worker -----------------------------------------------------------------
@@ -133,117 +126,6 @@ def evaluate_chunk(scenario: Scenario, inputs: pd.DataFrame, index: int, with_ce
     frame["rejected"] = frame["rejected"].astype("str")
     return ChunkResult(index, frame, rejections, dict(clock), failures,
                        time.perf_counter() - t0, f"{os.uname().nodename}:{os.getpid()}")
-
-
-# -- backends --------------------------------------------------------------------------------
-class Backend:
-    """Where chunks run. ``map`` yields ``fn(*args)`` results in completion order."""
-
-    name = "serial"
-    workers = 1
-
-    def map(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[Any]:
-        for args in tasks:
-            yield fn(*args)
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def describe(self) -> str:
-        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
-
-
-class SerialBackend(Backend):
-    """In the calling process: no pickling, no start-up (and the reference for speed-ups)."""
-
-
-class LocalBackend(Backend):
-    """A pool of local processes (``concurrent.futures``), started from a clean
-    ``forkserver`` so that threads of the calling process (OpenMP, PyBaMM) never leak
-    into a forked worker."""
-
-    name = "local"
-
-    def __init__(self, workers: int | None = None):
-        import multiprocessing as mp
-
-        self.workers = int(workers or os.cpu_count() or 1)
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["celltwin"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-
-    def map(self, fn, tasks):
-        futures = [self._pool.submit(fn, *args) for args in tasks]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
-
-    def close(self):
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class DaskBackend(Backend):
-    """Chunks sent to an existing Dask distributed cluster (``tcp://HOST:PORT``), or to a
-    :class:`distributed.Client` the caller already holds."""
-
-    name = "dask"
-
-    def __init__(self, scheduler: Any):
-        try:
-            from distributed import Client
-        except ImportError as exc:  # pragma: no cover - distributed is a dependency
-            raise MissingDependencyError("the Dask backend needs 'distributed': pip install distributed") from exc
-        if isinstance(scheduler, Client):
-            self.client, self._own = scheduler, False
-        else:
-            try:
-                self.client, self._own = Client(str(scheduler), timeout=CONNECT_TIMEOUT), True
-            except OSError as exc:
-                raise ParameterError(f"scheduler = {scheduler!r}: no Dask scheduler answers there ({exc}); "
-                                     "start one with 'dask scheduler' and 'dask worker ADDRESS'") from None
-        self.address = self.client.scheduler.address
-        self.workers = max(1, sum(w.get("nthreads", 1)
-                                  for w in self.client.scheduler_info(n_workers=-1)["workers"].values()))
-
-    def describe(self) -> str:
-        return f"dask {self.address} ({self.workers} worker threads)"
-
-    def map(self, fn, tasks):
-        from distributed import as_completed as dask_completed
-
-        # pure=False: identical chunks are still evaluated (and timed) separately
-        futures = [self.client.submit(fn, *args, pure=False, key=f"celltwin-chunk-{i}-{os.urandom(4).hex()}")
-                   for i, args in enumerate(tasks)]
-        try:
-            for fut in dask_completed(futures):
-                yield fut.result()
-        finally:
-            self.client.cancel(futures)
-
-    def close(self):
-        if self._own:
-            self.client.close()
-
-
-def backend(scheduler: Any = None, workers: int | None = None) -> Backend:
-    """The backend for a run: Dask if ``scheduler`` is given, else local processes
-    (``workers=1`` runs in the calling process)."""
-    if scheduler:
-        return DaskBackend(scheduler)
-    if workers is not None and workers < 1:
-        raise ParameterError(f"workers = {workers} must be at least 1")
-    if workers == 1:
-        return SerialBackend()
-    return LocalBackend(workers)
 
 
 # -- a whole run -----------------------------------------------------------------------------
