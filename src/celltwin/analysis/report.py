@@ -50,7 +50,7 @@ def write_report(study: Study, path: str | Path, *, sankey_figure=None) -> Path:
     fig = sankey_figure if sankey_figure is not None else study.sankey_figure()
     parts = [f"<h1>Study: {_e(sc.name)}</h1>",
              f"<p class='note'>{_e(sc.description)}</p>",
-             _headline(study),
+             _headline(study), _findings(study),
              "<h2>1. Scenario</h2>", _scenario(study),
              "<h2>2. Nominal chain</h2>", _nominal(study),
              "<h2>3. Process chain graph</h2>", _chain_graph(study),
@@ -86,6 +86,23 @@ def _headline(study: Study) -> str:
     return (f"<div class='cards'>{''.join(cards)}</div>"
             f"<p>{study.n_valid} valid of {len(study.samples)} Monte Carlo samples, seed {study.seed}."
             + (f" Rejected samples, by reason:<ul>{rejected}</ul>" if rejected else "") + "</p>")
+
+
+def _findings(study: Study) -> str:
+    """The answer in words: which inputs drive each output's spread (largest ANCOVA S first)."""
+    items = []
+    for stage, outputs in (("structure-performance", KEY_PERFORMANCE), ("process-structure", ("m_dry", "rho_cal"))):
+        table = study.indices(stage)
+        for output in [o for o in outputs if o in table.index.get_level_values("output")]:
+            S = table.loc[output, "S"].dropna().sort_values(ascending=False)
+            top = [f"<b>{_e(name)}</b> ({value:.2f})" for name, value in S.items() if value >= 0.05][:3]
+            if top:
+                items.append(f"<li>The spread of <b>{_e(output)}</b> comes from {', '.join(top)}.</li>")
+    note = ("<p class='note'>Numbers are ANCOVA indices S: the share of the output's variance due to the "
+            "input, its correlations with the other inputs included (S = S<sup>U</sup> + S<sup>C</sup>). "
+            "Reducing the spread of an input with a large S reduces the output's spread most. They hold for "
+            "these nominal values and spreads only.</p>")
+    return f"<h3>Main drivers of the spread</h3><ul>{''.join(items)}</ul>{note}" if items else ""
 
 
 def _scenario(study: Study) -> str:
@@ -167,7 +184,10 @@ def _indices(study: Study) -> str:
                    "ANCOVA index S.</p>" + _html_table(pivot.reset_index().rename(columns={"input": ""}), digits=3, fixed=True))
     b = study.indices("structure-performance")
     if len(b):
-        out.append("<h3>Structure → performance (cell model, correlated inputs)</h3>")
+        out.append("<h3>Structure → performance (cell model, correlated inputs)</h3>"
+                   "<p class='note'>S<sup>U</sup>: the input's own (uncorrelated) share; S<sup>C</sup>: the share it "
+                   "carries through its correlation with the other inputs (may be negative). The PCE surrogate "
+                   "was fitted to the Monte Carlo runs of the cell model; Q² is its leave-one-out accuracy.</p>")
         for output in b.index.get_level_values("output").unique():
             t = b.loc[output, ["S", "S_U", "S_C"]].copy()
             t.loc["Σ"] = t.sum()
