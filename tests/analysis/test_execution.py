@@ -138,3 +138,14 @@ def test_failed_cell_simulations_marked_invalid(sc):
     assert res.rejections == {"capacity: cell simulation failed": int(lost.sum())}
     kept = evaluate_chunk(gap, inputs, 0, True, mark_failed=False)
     assert kept.frame["valid"].all()
+
+
+def test_backends_map_any_task(sc):
+    """The generic interface (what a DEM design uses): any picklable function, any tasks."""
+    from celltwin.platform.execution import LocalBackend, SerialBackend
+
+    tasks = [(2, k) for k in range(6)]
+    with SerialBackend() as be:
+        assert list(be.map(pow, tasks)) == [1, 2, 4, 8, 16, 32]
+    with LocalBackend(2) as be:
+        assert sorted(be.map(pow, tasks)) == [1, 2, 4, 8, 16, 32]
