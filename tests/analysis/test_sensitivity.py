@@ -135,3 +135,9 @@ def test_errors_name_the_problem():
         warnings.simplefilter("error")
         with pytest.raises(ParameterError, match="too few"):
             ancova(lambda X: X[:, 0], uniform3(), n=6, seed=0)
+
+
+def test_public_names():
+    import celltwin as ct
+
+    assert ct.analysis.ancova is ancova and ct.analysis.sobol is sobol
