@@ -7,7 +7,10 @@ Stokes drag (``fix viscous`` with gamma = 6 pi eta r per class) and the particle
 stick through van der Waals cohesion in the JKR contact model. A plate standing
 for the sinking film surface descends at constant speed (constant evaporation rate
 of the first drying stage) until the force on it rises sharply: the layer then
-carries itself and its height is the dry thickness.
+carries itself and its height is the dry thickness. "Sharply" is made precise as the
+plate force (averaged over ``check_every`` steps) exceeding ``stop_ratio`` times the
+drag that moving every particle at the plate speed would take: beyond that the plate
+no longer sweeps particles through the solvent but compresses a load-bearing network.
 
 Physics that had to be scaled, so that one run takes about a minute:
 

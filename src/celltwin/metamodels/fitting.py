@@ -335,8 +335,9 @@ def plot(selection: Selection, data: pd.DataFrame, path: str | Path) -> None:
     for cand, m in selection.candidates.items():
         xs = np.column_stack([grid, *[fixed[n] for n in m.inputs[1:]]])
         style = "-" if cand == model.kind else "--"
+        score = m.metrics.get("AICc_train")
         ax.plot(grid, m.predict(xs), style, lw=2 if cand == model.kind else 1,
-                label=f"{cand} (AICc {m.metrics.get('AICc_train', float('nan')):.1f})")
+                label=f"{cand} (AICc {score:.1f})" if score is not None else f"{cand} (AICc undefined)")
     ax.set_xlabel(name)
     ax.set_ylabel(model.output)
     ax.set_title(f"selected: {model.kind}" + (f" (other inputs at mid-range)" if fixed else ""))

@@ -1,0 +1,90 @@
+"""The drying container's ``porosity = "metamodel"`` mode on the shipped DEM-backed metamodel."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import celltwin as ct
+from celltwin.containers.drying import Drying
+from celltwin.metamodels.doe import file_hash
+from celltwin.metamodels.drying_model import DESIGN_CSV, MODEL_JSON, data_path, load_drying_metamodel
+from celltwin.metamodels.metamodel import ExtrapolationWarning
+from celltwin.platform.errors import ParameterError
+
+ANCHOR = {"anchor_m_wet": 20.5, "anchor_eps_dry": 0.439}
+
+
+def inputs(m_wet_mg):
+    m = np.atleast_1d(np.asarray(m_wet_mg, dtype=float))
+    return {"m_wet": m * 1e-3, "x_solids": np.full(m.shape, 0.7), "rho_solids": np.full(m.shape, 4.31)}
+
+
+def test_shipped_metamodel_is_tied_to_the_shipped_design():
+    doc = json.loads(data_path(MODEL_JSON).read_text())
+    assert doc["provenance"]["design_sha256"] == file_hash(data_path(DESIGN_CSV))
+    assert doc["provenance"]["engine"].startswith("LAMMPS")
+    assert doc["design_space"]["m_wet"] == [14.2, 35.4]
+    assert set(doc["metrics"]) == {"linear", "quadratic", "exponential", "pce", "kriging"}
+    model = load_drying_metamodel()
+    assert 0.25 < float(model(np.array([20.5]))[0]) < 0.6
+
+
+def test_unanchored_mode_returns_the_metamodel():
+    c = Drying(porosity="metamodel")
+    out = c.evaluate(inputs([14.2, 20.5, 35.4]))
+    np.testing.assert_allclose(out["eps_dry"], c.metamodel(np.array([14.2, 20.5, 35.4])), rtol=1e-12)
+    assert c.anchor_bias() is None and c.bias == 0.0
+    m_dry = 20.5e-3 * 0.7
+    assert out["h_dry"][1] == pytest.approx(m_dry / (4.31 * (1 - out["eps_dry"][1])), rel=1e-12)
+
+
+def test_anchor_reproduces_the_measured_point_and_reports_its_bias():
+    c = Drying(porosity="metamodel", **ANCHOR)
+    out = c.evaluate(inputs(20.5))
+    assert out["eps_dry"][0] == pytest.approx(0.439, abs=1e-12)
+    info = c.anchor_bias()
+    raw = float(c.metamodel(np.array([20.5]))[0])
+    assert info == {"m_wet": 20.5, "eps_dry_measured": 0.439, "eps_dry_metamodel": raw, "bias": 0.439 - raw}
+    # the correction is a shift: differences between loadings are the DEM's
+    far = c.evaluate(inputs(30.0))["eps_dry"][0]
+    assert far - 0.439 == pytest.approx(float(c.metamodel(np.array([30.0]))[0]) - raw, rel=1e-10)
+
+
+def test_vectorized_equals_scalar():
+    c = Drying(porosity="metamodel", **ANCHOR)
+    m = np.linspace(15, 35, 9)
+    vec = c.evaluate(inputs(m))["eps_dry"]
+    scal = [c.evaluate(inputs(v))["eps_dry"][0] for v in m]
+    np.testing.assert_allclose(vec, scal, rtol=1e-13)
+
+
+def test_outside_the_design_space_warns_or_raises():
+    with pytest.warns(ExtrapolationWarning, match="m_wet = 50"):
+        Drying(porosity="metamodel").evaluate(inputs(50.0))
+    with pytest.raises(ParameterError, match="outside the design space"):
+        Drying(porosity="metamodel", extrapolation="raise").evaluate(inputs(10.0))
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ParameterError, match="anchor_eps_dry"):
+        Drying(porosity="metamodel", anchor_m_wet=20.5)
+    with pytest.raises(ParameterError, match=r"anchor_eps_dry = 43.9"):
+        Drying(porosity="metamodel", anchor_m_wet=20.5, anchor_eps_dry=43.9)
+    with pytest.raises(ParameterError, match="does not exist"):
+        _ = Drying(porosity="metamodel", metamodel="/nonexistent.json").metamodel
+
+
+def test_reference_cathode_on_the_anchored_metamodel_keeps_table_a1():
+    sc = ct.Scenario.load("reference-cathode")
+    sc.container_options["drying"] = {"porosity": "metamodel", **ANCHOR}
+    sc.fixed.pop("eps_dry", None)
+    sc.uncertain.pop("eps_dry", None)
+    chain = sc.build_chain(with_cell=False)
+    out = chain.evaluate(sc.nominal())
+    # the chain's m_wet is 20.4x, not exactly the anchor's 20.5: eps_dry moves by the DEM slope only
+    assert out["eps_dry"] == pytest.approx(0.439, abs=1e-3)
+    assert out["h_dry"] == pytest.approx(59.2, abs=0.3)
+    assert out["rho_dry"] == pytest.approx(2.42, abs=0.01)
+    assert out["rho_cal"] == pytest.approx(2.95, abs=0.01)
