@@ -129,7 +129,7 @@ class Study:
                 "platform": platform.platform(), "versions": versions,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
                 "surrogates": self.validation,
-                "cell_input_distribution": str(self.cell_distribution) if self.cell_distribution else None}
+                "cell_input_distribution": _describe(self.cell_distribution)}
 
     # -- output -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -322,6 +322,18 @@ def _long(df: pd.DataFrame, stage: str) -> pd.DataFrame:
     table = table[["output", "input", "S", "S_U", "S_C", "Q2", "stage"]]
     table.attrs = dict(df.attrs)
     return table
+
+
+def _describe(dist) -> dict | None:
+    """The fitted joint distribution of the cell inputs: normal marginals and copula correlation."""
+    if dist is None:
+        return None
+    names = [str(n) for n in dist.getDescription()]
+    marginals = {n: {"distribution": "normal", "mean": dist.getMarginal(i).getMean()[0],
+                     "std": dist.getMarginal(i).getStandardDeviation()[0]} for i, n in enumerate(names)}
+    shape = dist.getCopula().getShapeMatrix()
+    return {"marginals": marginals, "copula": "normal",
+            "correlation": [[shape[i, j] for j in range(len(names))] for i in range(len(names))]}
 
 
 def _plain(obj):
