@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import cellmodel  # noqa: F401  (registers the "half-cell" container a scenario may name)
 from ..platform.errors import ParameterError
 from ..platform.scenario import Scenario
 from ..platform.units import convert
