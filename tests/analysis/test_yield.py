@@ -99,10 +99,8 @@ def test_yield_of_a_linear_output_matches_the_normal_cdf(method):
 
 
 def test_cli_yield_json_uses_scenario_specs(tmp_path):
-    lines = resources.files("celltwin").joinpath("scenarios", "reference-cathode.toml").read_text()
-    path = tmp_path / "with-specs.toml"
-    path.write_text(lines + '\n[specs]\nm_dry = { value = 14.3, rel_tol = 0.03 }\nrho_cal = { min = 2.9, max = 3.0 }\n')
-    r = CliRunner().invoke(app, ["yield", str(path), "--samples", "500", "--seed", "3", "--json"])
+    """The built-in reference cathode carries [specs] windows; yield reads them without --spec."""
+    r = CliRunner().invoke(app, ["yield", "reference-cathode", "--samples", "500", "--seed", "3", "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["samples"] == 500 and 0 < out["yield"] < 1

@@ -237,7 +237,7 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
             sc.catalog[k].validate(v)
         base.update({k: float(v) for k, v in start.items()})
         if sc.balance and sc.balance not in start:
-            base = sc._balanced(base)
+            base = sc.close_balance(base)
     if with_cell is None:
         with_cell = any(sc.catalog[k].domain == "performance" for k in targets)
     chain = sc.build_chain(with_cell=with_cell)

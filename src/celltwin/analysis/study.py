@@ -261,7 +261,7 @@ def nested_chain(sc: Scenario, outputs: Sequence[str]):
         X = np.atleast_2d(np.asarray(X, dtype=float))
         values = {k: np.full(len(X), v) for k, v in nominal.items()}
         values.update({name: X[:, i] for i, name in enumerate(names)})
-        res = chain.evaluate(sc._balanced(values), on_invalid="mask")
+        res = chain.evaluate(sc.close_balance(values), on_invalid="mask")
         return np.column_stack([res[o] for o in outputs])
 
     return f

@@ -176,7 +176,8 @@ class Scenario:
         return sc
 
     # -- what the scenario gives --------------------------------------------------
-    def _balanced(self, values: dict[str, Any]) -> dict[str, Any]:
+    def close_balance(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Set the "balance" mass fraction to 1 - the others, in place (floats or arrays)."""
         if self.balance:
             others = [f"w_{c}" for c in self.components if f"w_{c}" != self.balance]
             values[self.balance] = 1.0 - sum(values[w] for w in others)
@@ -184,7 +185,7 @@ class Scenario:
 
     def nominal(self) -> dict[str, float]:
         """Nominal value of every scenario input (catalog units), the balance closed."""
-        return self._balanced({**self.fixed, **{k: u.value for k, u in self.uncertain.items()}})
+        return self.close_balance({**self.fixed, **{k: u.value for k, u in self.uncertain.items()}})
 
     @property
     def given(self) -> set[str]:
@@ -227,7 +228,7 @@ class Scenario:
                 values[pname] = values[pname] + rng.normal(0.0, std, self.segments.count)[segment]
         for pname, per in self.segments.drift.items():
             values[pname] = values[pname] + per * segment
-        frame = pd.DataFrame(self._balanced(values))
+        frame = pd.DataFrame(self.close_balance(values))
         frame.insert(0, "segment", segment)
         return frame
 
