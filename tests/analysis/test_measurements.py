@@ -67,7 +67,7 @@ def test_import_errors_name_column_value_unit_and_range(twin):
     assert "x.csv: 3 problem(s)" in msg
     assert "'m_dri' is not a catalog parameter (did you mean 'm_dry'?)" in msg
     assert "unit 's' cannot be converted to h_cal's catalog unit 'um'" in msg
-    assert "eps_cal = 1.5 is outside its valid range [0, 1)" in msg and "[read as 150 %]" in msg
+    assert "eps_cal = 1.5 is outside its valid range [0, 1)" in msg and "(read as 150 %)" in msg
     with pytest.raises(ParameterError, match="needs exactly one segment column"):
         parse_measurements(_raw("m_dry\n14\n"), twin.catalog)
     with pytest.raises(ParameterError, match="'fourteen' is not a number"):

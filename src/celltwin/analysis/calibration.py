@@ -15,6 +15,7 @@ curvature at the optimum (a finite-difference Hessian) gives standard errors.
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -194,8 +195,11 @@ class Calibration:
 
     def to_toml(self) -> str:
         """The calibrated scenario as TOML, with the estimates as a comment header."""
+        digest = ""
+        if self.source and Path(self.source).is_file():
+            digest = f" (sha256 {hashlib.sha256(Path(self.source).read_bytes()).hexdigest()[:16]})"
         head = [f"# calibrated by celltwin on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-                f"# from scenario {self.prior.source or self.prior.name!r} and measurements {self.source!r}",
+                f"# from scenario {self.prior.source or self.prior.name!r} and measurements {self.source!r}{digest}",
                 f"# ({self.n_measured} rows of {', '.join(self.quantities)}; simulated maximum likelihood, "
                 f"{self.samples} samples, seed {self.seed})"]
         for r in self.estimates.itertuples():

@@ -126,7 +126,7 @@ def parse_measurements(raw: pd.DataFrame, catalog, *, ignore: Sequence[str] = ()
         if invalid.any():
             row = int(np.flatnonzero(invalid)[0])
             problems.append(f"column {col!r}, data row {row + 1}: " + entry.message(v[row])
-                            + (f" [read as {values.iloc[row]:g} {unit}]" if unit != entry.unit else ""))
+                            + (f" (read as {values.iloc[row]:g} {unit})" if unit != entry.unit else ""))
             continue
         out[name] = v
         quantities.append(name)
