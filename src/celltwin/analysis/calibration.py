@@ -19,7 +19,7 @@ import hashlib
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -191,7 +191,6 @@ class Calibration:
     seed: int
     seconds: float
     source: str = ""
-    extra: dict = field(default_factory=dict)
 
     def to_toml(self) -> str:
         """The calibrated scenario as TOML, with the estimates as a comment header."""

@@ -331,12 +331,6 @@ class RunStore:
         outputs = outputs.sort_values(["role", "name"], ascending=[False, True], ignore_index=True)
         return Comparison(ra, rb, inputs, outputs)
 
-    def delete(self, run: str) -> None:
-        run_id = self.resolve(run)
-        with self.connect() as con:
-            for table in ("run_stats", "run_steps", "runs"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-
 
 def _user() -> str:
     try:
