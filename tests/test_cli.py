@@ -42,3 +42,10 @@ def test_catalog_lists_units_and_ranges():
     assert r.exit_code == 0 and "V_dot" in r.output and "cm^3/h" in r.output
     bad = runner.invoke(app, ["catalog", "--domain", "proces"])
     assert bad.exit_code == 2 and "did you mean 'process'" in bad.output
+
+
+def test_error_keeps_bracketed_section_names(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[segments]\ncount = 0\n")
+    r = runner.invoke(app, ["chain", str(path)])
+    assert r.exit_code == 2 and "[segments] count = 0" in r.output

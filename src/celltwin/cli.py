@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .platform.errors import CelltwinError, ParameterError
@@ -19,7 +20,7 @@ err = Console(stderr=True)
 
 
 def _fail(exc: Exception, code: int = 2):
-    err.print(f"[bold red]error:[/] {exc}")
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(code)
 
 
