@@ -130,6 +130,7 @@ def run_cmd(scenario: str,
     """Run the full study: Monte Carlo through chain and cell model, ANCOVA, Sankey, report."""
     # --- study --- (body: celltwin.analysis.study / report)
     from .analysis.report import console_summary
+    from .analysis.checkpoint import Checkpoint
     from .analysis.study import run_study
 
     try:
@@ -138,6 +139,7 @@ def run_cmd(scenario: str,
         study = run_study(sc, samples=samples, seed=seed, progress=True, scheduler=scheduler, workers=workers,
                           checkpoint=folder, resume=resume)  # scale-out: chunks checkpointed in FOLDER/chunks
         out = study.save(folder)
+        Checkpoint(folder).discard()  # the finished study no longer needs its resume points
     except CelltwinError as exc:
         _fail(exc)
     console.print(console_summary(study))

@@ -72,6 +72,12 @@ class Checkpoint:
         m.update(status="complete", finished=time.time())
         self._write_manifest(m)
 
+    def discard(self) -> None:
+        """Remove the chunks once the study folder holds the finished result (they duplicate it)."""
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     # -- chunks -----------------------------------------------------------------------
     def path(self, index: int) -> Path:
         return self.folder / f"chunk-{index:06d}.parquet"
