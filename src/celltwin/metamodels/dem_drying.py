@@ -83,7 +83,12 @@ class DemSettings:
 
 @dataclass
 class DryingResult:
-    """Outcome of one DEM drying run (porosity as a fraction, lengths in µm, forces in nN)."""
+    """Outcome of one DEM drying run (porosity as a fraction, lengths in µm, forces in nN).
+
+    ``plate_z``, ``plate_force``: the plate-force curve; ``drag_force``: the drag of all
+    particles at the plate speed, the force scale of the stop rule; ``wall_overlap``: the
+    deepest soft-contact overlap of a particle into the collector or the plate.
+    """
 
     m_wet: float
     seed: int
@@ -103,6 +108,7 @@ class DryingResult:
     plate_force: np.ndarray = field(repr=False)
     inside: bool = True
     wall_overlap: float = 0.0
+    drag_force: float = 0.0
     settings: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -222,15 +228,17 @@ def run_drying(m_wet: float, seed: int = 1, settings: DemSettings | None = None,
     wall_time = time.perf_counter() - start
     h_dry = float(z_path[-1])
     porosity = 1.0 - h_solid / h_dry
-    overlap = float(max(0.0, -(x[:, 2] - rad).min(), (x[:, 2] + rad).max() - h_dry))
-    # soft contacts may press a particle into a wall by a fraction of its radius; LAMMPS
+    into_wall = np.maximum(rad - x[:, 2], x[:, 2] + rad - h_dry)
+    overlap = float(max(0.0, into_wall.max()))
+    # soft contacts may press a particle into a wall by a fraction of its own radius; LAMMPS
     # wraps x, y only at re-neighbouring, so allow one skin distance there
     skin = 0.3 * parts.agglomerate_radius
-    inside = bool(overlap <= 0.25 * parts.agglomerate_radius
+    inside = bool(np.all(into_wall <= 0.25 * rad)
                   and np.all((x[:, :2] >= -skin) & (x[:, :2] <= parts.side + skin)))
     return DryingResult(m_wet=float(m_wet), seed=int(seed), porosity=float(porosity), h_dry=h_dry,
                         h_wet=float(h_wet), n_particles=int(len(rad)), n_active=int(counts[:s.n_classes].sum()),
                         n_agglomerates=int(counts[s.n_classes]), side=float(parts.side), steps=steps,
                         wall_time=wall_time, timestep=dt, stokes=stokes, capillary=capillary,
                         plate_z=np.array(z_path), plate_force=np.array(f_path), inside=inside, wall_overlap=overlap,
+                        drag_force=drag_all,
                         settings=asdict(s))
