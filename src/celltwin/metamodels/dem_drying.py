@@ -64,21 +64,25 @@ class DemSettings:
 
     def validate(self) -> None:
         """Refuse settings that cannot give a physical run, naming the setting, value, unit and range."""
-        rules = [("side", "µm", 0, None), ("median_radius", "µm", 0, None), ("log_std", "1", -1e-300, 1.0),
-                 ("agglomerate_radius", "µm", 0, None), ("agglomerate_porosity", "1", -1e-300, 0.95),
-                 ("film_fraction", "1", -1e-300, 1.0), ("viscosity", "Pa s", 0, None),
-                 ("youngs_modulus", "MPa", 0, None), ("poisson", "1", -1e-300, 0.5),
-                 ("work_of_adhesion", "mJ/m^2", -1e-300, None), ("friction", "1", -1e-300, None),
-                 ("plate_speed", "mm/s", 0, None), ("density_scale", "1", 0, None),
-                 ("stop_ratio", "1", 1.0, None)]
-        for name, unit, low, high in rules:
+        inf = float("inf")
+        positive = [("side", "µm"), ("median_radius", "µm"), ("agglomerate_radius", "µm"),
+                    ("viscosity", "Pa s"), ("youngs_modulus", "MPa"), ("plate_speed", "mm/s"),
+                    ("density_scale", "1")]
+        closed = [("log_std", "1", 0.0, 1.0), ("agglomerate_porosity", "1", 0.0, 0.95),
+                  ("film_fraction", "1", 0.0, 1.0), ("poisson", "1", 0.0, 0.5),
+                  ("work_of_adhesion", "mJ/m^2", 0.0, inf), ("friction", "1", 0.0, inf),
+                  ("stop_ratio", "1", 1.0, inf)]
+        for name, unit in positive:
             v = getattr(self, name)
-            if not np.isfinite(v) or v <= low or (high is not None and v > high):
-                hi = "inf" if high is None else f"{high:g}"
-                raise ParameterError(f"DEM setting {name} = {v!r} {unit} is out of range "
-                                     f"({max(low, 0):g}, {hi}]")
-        if self.n_classes < 1 or self.check_every < 1 or self.max_steps < 1:
-            raise ParameterError("DEM settings n_classes, check_every and max_steps must be >= 1")
+            if not (np.isfinite(v) and v > 0):
+                raise ParameterError(f"DEM setting {name} = {v!r} {unit} is out of range (0, inf)")
+        for name, unit, low, high in closed:
+            v = getattr(self, name)
+            if not (np.isfinite(v) and low <= v <= high):
+                raise ParameterError(f"DEM setting {name} = {v!r} {unit} is out of range [{low:g}, {high:g}]")
+        for name in ("n_classes", "check_every", "max_steps"):
+            if getattr(self, name) < 1:
+                raise ParameterError(f"DEM setting {name} = {getattr(self, name)!r} must be >= 1")
 
 
 @dataclass

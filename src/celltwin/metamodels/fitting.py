@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import optimize
 
 from ..platform.errors import ParameterError
-from .metamodel import KINDS, Metamodel, legendre_basis, quadratic_terms, squared_exponential, term_matrix
+from .metamodel import KINDS, Metamodel, quadratic_terms, squared_exponential, term_matrix
 
 
 # -- metrics -------------------------------------------------------------------------
