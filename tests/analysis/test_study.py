@@ -129,3 +129,19 @@ def test_cli_run_writes_the_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert set(FILES) <= {p.name for p in (tmp_path / "out").iterdir()}
     assert "structure -> performance" in result.output
+
+
+def test_drying_anchor_bias_is_reported(tmp_path):
+    """The DEM metamodel's bias correction (anchored at 43.9 % for 20.5 mg/cm^2) reaches the study output."""
+    from celltwin.containers.drying import Drying
+
+    sc = ct.Scenario.load("reference-cathode")
+    sc.cell = None
+    study = ct.run_study(sc, samples=40, seed=1, progress=False)
+    bias = study.corrections["drying"]
+    expected = Drying(**sc.container_options["drying"]).anchor_bias()
+    assert bias["bias"] == pytest.approx(expected["bias"]) and bias["eps_dry_measured"] == 0.439
+    out = study.save(tmp_path / "s")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["drying_bias"] == pytest.approx(bias["bias"])
+    assert "Bias correction in <b>drying</b>" in (out / "report.html").read_text()

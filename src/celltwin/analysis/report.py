@@ -114,8 +114,12 @@ def _scenario(study: Study) -> str:
     table = _html_table(pd.DataFrame(rows, columns=["parameter", "distribution", "nominal", "spread", "unit",
                                                     "domain"]))
     steps = " → ".join(sc.chain_steps + ([sc.cell] if sc.cell else []))
+    corrections = "".join(
+        f"<p>Bias correction in <b>{_e(name)}</b>: "
+        + ", ".join(f"{_e(k)} = {v:.6g}" for k, v in info.items()) + "</p>"
+        for name, info in study.corrections.items())
     return (f"<p>Chain: <b>{_e(steps)}</b>; current density {sc.current_density:g} mA/cm². "
-            f"Uncertain inputs:</p>{table}"
+            f"Uncertain inputs:</p>{table}{corrections}"
             f"<details><summary>Scenario as resolved (scenario.toml)</summary><pre>{_e(sc.to_toml())}</pre></details>")
 
 

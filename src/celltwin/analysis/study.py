@@ -62,6 +62,8 @@ class Study:
     surrogates: dict[str, Any] = field(default_factory=dict)
     discharge: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    corrections: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Bias corrections the chain's containers applied, by container (e.g. the drying anchor)."""
 
     # -- views ----------------------------------------------------------------------
     @property
@@ -93,6 +95,8 @@ class Study:
                     out[f"top_driver_{output}_S"] = float(S.max())
         for output, v in self.validation.items():
             out[f"Q2_{output}"] = v["Q2"]
+        for container, info in self.corrections.items():
+            out.update({f"{container}_{k}": v for k, v in info.items()})
         out["surrogates_ok"] = all(v["ok"] for v in self.validation.values())
         out["time_total_s"] = round(sum(self.timings.values()), 3)
         return _plain(out)
@@ -127,7 +131,7 @@ class Study:
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "platform": platform.platform(), "versions": versions,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
-                "surrogates": self.validation,
+                "surrogates": self.validation, "corrections": self.corrections,
                 "cell_input_distribution": _describe(self.cell_distribution)}
 
     # -- output -----------------------------------------------------------------------
@@ -234,7 +238,8 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     sensitivity = pd.concat(tables, ignore_index=True)
     return Study(scenario=sc, seed=seed, nominal=nominal, samples=frame, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
-                 cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings)
+                 cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
+                 corrections={c.name: c.corrections() for c in chain.containers if c.corrections()})
 
 
 def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:

@@ -67,6 +67,9 @@ class Drying(Container):
         measured = float(self.settings["anchor_eps_dry"])
         return {"m_wet": m, "eps_dry_measured": measured, "eps_dry_metamodel": raw, "bias": measured - raw}
 
+    def corrections(self) -> dict[str, float]:
+        return self.anchor_bias() or {}
+
     @property
     def bias(self) -> float:
         """Additive correction on eps_dry (0 when not anchored)."""

@@ -60,6 +60,11 @@ class Container:
         """
         return []
 
+    def corrections(self) -> dict[str, float]:
+        """Bias corrections this container applies (e.g. a metamodel anchored to a measured
+        point), so that studies can report them; empty when there are none."""
+        return {}
+
     def describe(self) -> str:
         doc = (type(self).__doc__ or "").strip().splitlines()
         return doc[0] if doc else self.name
