@@ -203,12 +203,14 @@ def dem_doe_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", help="parallel processes (default: all cores)"),
     side: Optional[float] = typer.Option(None, "--side", help="edge of the periodic cell, µm"),
     limit: Optional[int] = typer.Option(None, "--limit", help="stop after this many new runs"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="run on an existing Dask cluster, tcp://HOST:PORT"),
 ):
     """Virtual design of experiments on the DEM drying run, resumable."""
     from .metamodels.commands import dem_doe
     try:
         dem_doe(output, (loading_min, loading_max), loadings, (speed_min, speed_max), speeds, reps, seed,
-                workers, side, limit, console)
+                workers, side, limit, console, scheduler)
     except CelltwinError as exc:
         _fail(exc)
 

@@ -73,3 +73,17 @@ def test_repetitions_use_distinct_seeds_and_span_loadings_first():
     pts = doe.design([14.2, 35.4], [0.2], reps=3, seed=7)
     assert [p.seed for p in pts] == [7, 7, 8, 8, 9, 9]
     assert [p.m_wet for p in pts[:2]] == [14.2, 35.4]
+
+
+def test_design_on_a_dask_cluster_equals_local(tmp_path):
+    """DEM runs sent to a Dask cluster land in the same CSV rows as a local run."""
+    distributed = pytest.importorskip("distributed")
+    loadings, speeds = [14.2, 20.0, 25.0], [0.2]
+    local = doe.run_design(tmp_path / "local.csv", loadings, speeds, reps=2, workers=1, progress=False,
+                           runner=fake_run)
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        remote = doe.run_design(tmp_path / "dask.csv", loadings, speeds, reps=2, progress=False, runner=fake_run,
+                                scheduler=cluster.scheduler_address)
+    key = ["m_wet", "plate_speed", "rep"]
+    pd.testing.assert_frame_equal(remote.sort_values(key).reset_index(drop=True),
+                                  local.sort_values(key).reset_index(drop=True))

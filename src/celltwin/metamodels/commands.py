@@ -47,8 +47,9 @@ def dem_drying(loading: float = 20.5, seed: int = 1, side: float | None = None, 
 def dem_doe(output: str, loadings: Sequence[float] = (14.2, 35.4), n_loadings: int = 7,
             speeds: Sequence[float] = (0.2,), n_speeds: int = 1, reps: int = 5, seed: int = 1,
             workers: int | None = None, side: float | None = None, limit: int | None = None,
-            console: Console | None = None):
-    """Run or resume a DEM design: loadings (min, max) in n levels, speeds (min, max) in n levels."""
+            console: Console | None = None, scheduler: str | None = None):
+    """Run or resume a DEM design: loadings (min, max) in n levels, speeds (min, max) in n levels;
+    on local processes, or on a Dask cluster when ``scheduler`` is ``"tcp://HOST:PORT"``."""
     from .doe import levels, run_design
 
     console = console or Console()
@@ -57,7 +58,7 @@ def dem_doe(output: str, loadings: Sequence[float] = (14.2, 35.4), n_loadings: i
     console.print(f"design: m_wet {m_levels} mg/cm^2 x plate speed {v_levels} mm/s x {reps} repetitions "
                   f"-> {output}")
     frame = run_design(output, m_levels, v_levels, reps=reps, seed=seed, settings=_settings(side),
-                       workers=workers, limit=limit)
+                       workers=workers, limit=limit, scheduler=scheduler)
     ok = frame[frame["error"].isna() | (frame["error"] == "")]
     table = Table("m_wet (mg/cm^2)", "plate speed (mm/s)", "runs", "eps_dry mean", "eps_dry std",
                   title=f"{len(ok)} finished runs, {len(frame) - len(ok)} failed")

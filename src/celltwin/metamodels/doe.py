@@ -122,11 +122,12 @@ def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[flo
                reps: int = 5, seed: int = 1, settings: DemSettings | None = None,
                formulation: Formulation | None = None, workers: int | None = None,
                progress: bool = True, runner: Callable[[Point, DemSettings, Formulation], dict] = _run_point,
-               limit: int | None = None) -> pd.DataFrame:
+               limit: int | None = None, scheduler=None) -> pd.DataFrame:
     """Run (or resume) a design; returns the whole CSV as a DataFrame.
 
     ``workers`` defaults to the number of available cores; ``limit`` stops after that
-    many new runs (for a partial design). Settings, formulation and engine version
+    many new runs (for a partial design); ``scheduler`` (``"tcp://HOST:PORT"``) sends
+    the runs to an existing Dask cluster instead of local processes. Settings, formulation and engine version
     are written to ``<name>.provenance.json`` beside the CSV; resuming with other
     settings is refused, since the CSV would then mix two models.
     """
@@ -150,11 +151,11 @@ def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[flo
         todo = todo[:limit]
     workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(todo) or 1))
     if todo:
-        _execute(path, todo, s, f, workers, progress, runner)
+        _execute(path, todo, s, f, workers, progress, runner, scheduler)
     return pd.read_csv(path)
 
 
-def _execute(path, todo, settings, formulation, workers, progress, runner) -> None:
+def _execute(path, todo, settings, formulation, workers, progress, runner, scheduler=None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 
@@ -168,6 +169,13 @@ def _execute(path, todo, settings, formulation, workers, progress, runner) -> No
 
     with Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("runs", total=len(todo), last="")
+        if scheduler is not None:  # an existing Dask cluster: one task per DEM run
+            from ..platform.execution import DaskBackend
+
+            with DaskBackend(scheduler) as cluster:
+                for row in cluster.map(runner, ((p, settings, formulation) for p in todo)):
+                    record(row)
+            return
         if workers == 1:  # in this process: no start-up cost, and a debugger sees the run
             for p in todo:
                 record(runner(p, settings, formulation))
