@@ -5,9 +5,10 @@ formulation the structure has two degrees of freedom, the mass loading ``m_dry``
 porosity ``eps_cal`` (thickness and volume fractions follow from eqs. 13, 14, 16). Stage 1
 optimises an objective (e.g. maximise energy density) subject to performance
 requirements (e.g. capacity >= X mAh/cm^2) with SLSQP, one batched cell solve per step
-(the point and its two finite-difference neighbours together). Its bounds are the range
-of ``m_dry`` and ``eps_cal`` the chain can make within the free process bounds, so the
-structure stage 1 asks for is one stage 2 can reach. Stage 2 is an :func:`inverse` run
+(the point and its two finite-difference neighbours together). It searches the region of
+``(m_dry, eps_cal)`` the chain can make within the free process bounds (not a box: the
+drying metamodel couples porosity to loading), so the structure stage 1 asks for is one
+stage 2 can reach. Stage 2 is an :func:`inverse` run
 from those structural targets to the process settings; the result is checked by one
 solve of the whole chain with the cell model.
 """
@@ -78,22 +79,73 @@ def structure_inputs(state: Mapping[str, float], components, m_dry, eps_cal) -> 
     return out
 
 
-def _structure_bounds(run: BatchEvaluator, bounds: Mapping[str, tuple[float, float]]) -> dict:
-    """Range of m_dry and eps_cal over the box of the free process parameters (its corners and
-    centre; eqs. 10-15 are monotone in each process parameter), pulled in by 1 % of the span."""
+class Region:
+    """The structures the line can make: m_dry in [m_lo, m_hi] and, at each m_dry, eps_cal
+    between two envelopes. Porosity and loading are coupled (the drying metamodel dries a
+    heavier film to a lower porosity), so the region is not a rectangle; stage 1 works on
+    the unit square mapped onto it, so every structure it tries is one stage 2 can reach."""
+
+    def __init__(self, m_grid: np.ndarray, e_lo: np.ndarray, e_hi: np.ndarray):
+        self.m_grid, self.e_lo, self.e_hi = m_grid, e_lo, e_hi
+
+    @classmethod
+    def box(cls, m: tuple[float, float], eps: tuple[float, float]) -> Region:
+        return cls(np.array(m, dtype=float), np.full(2, eps[0]), np.full(2, eps[1]))
+
+    def structure(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unit square -> (m_dry, eps_cal)."""
+        z = np.atleast_2d(z)
+        m = self.m_grid[0] + z[:, 0] * (self.m_grid[-1] - self.m_grid[0])
+        lo, hi = np.interp(m, self.m_grid, self.e_lo), np.interp(m, self.m_grid, self.e_hi)
+        return m, lo + z[:, 1] * (hi - lo)
+
+    def unit(self, m: float, eps: float) -> np.ndarray:
+        """(m_dry, eps_cal) -> unit square (clipped), the inverse of :meth:`structure`."""
+        u = (m - self.m_grid[0]) / (self.m_grid[-1] - self.m_grid[0])
+        lo, hi = np.interp(m, self.m_grid, self.e_lo), np.interp(m, self.m_grid, self.e_hi)
+        return np.clip([u, (eps - lo) / (hi - lo)], 0.0, 1.0)
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        return {"m_dry": (float(self.m_grid[0]), float(self.m_grid[-1])),
+                "eps_cal": (float(self.e_lo.min()), float(self.e_hi.max()))}
+
+    def describe(self) -> str:
+        b = self.bounds()
+        return (f"m_dry in [{b['m_dry'][0]:.4g}, {b['m_dry'][1]:.4g}] mg/cm^2 and eps_cal between "
+                f"{self.e_lo[0]:.4g}..{self.e_hi[0]:.4g} (lightest) and {self.e_lo[-1]:.4g}..{self.e_hi[-1]:.4g} "
+                "(heaviest)")
+
+
+def reachable_region(run: BatchEvaluator, bounds: Mapping[str, tuple[float, float]], *,
+                     points: int = 20_000, bins: int = 40) -> Region:
+    """What the chain makes over the box of the free process parameters: a grid over the box
+    (the chain costs microseconds a point), binned by m_dry, with the least and greatest
+    eps_cal of each bin as envelopes; everything pulled in by 1 % of its span."""
     names = list(bounds)
-    corners = np.array(list(itertools.product(*[bounds[n] for n in names])) +
-                       [[0.5 * sum(bounds[n]) for n in names]])
-    res = run(corners)
-    out = {}
-    for k in STRUCTURE:
-        v = np.asarray(res[k])[res.valid]
+    k = max(2, int(points ** (1 / len(names))))
+    grid = np.array(list(itertools.product(*[np.linspace(*bounds[n], k) for n in names])))
+    res = run(grid)
+    m, e = (np.asarray(res[k_])[res.valid] for k_ in STRUCTURE)
+    for key, v in zip(STRUCTURE, (m, e), strict=True):
         if v.size == 0 or np.ptp(v) == 0:
-            raise ParameterError(f"the free parameters {', '.join(names)} do not move {k}: stage 2 could not "
-                                 f"reach a structural target on it; free a parameter upstream of {k}")
-        pad = 0.01 * np.ptp(v)
-        out[k] = (float(v.min() + pad), float(v.max() - pad))
-    return out
+            raise ParameterError(f"the free parameters {', '.join(names)} do not move {key}: stage 2 could not "
+                                 f"reach a structural target on it; free a parameter upstream of {key}")
+    pad = 0.01 * np.ptp(m)
+    edges = np.linspace(m.min(), m.max(), bins + 1)
+    which = np.clip(np.digitize(m, edges) - 1, 0, bins - 1)
+    lo = np.array([e[which == b].min() if np.any(which == b) else np.nan for b in range(bins)])
+    hi = np.array([e[which == b].max() if np.any(which == b) else np.nan for b in range(bins)])
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    ok = np.isfinite(lo)
+    # a bin holds loadings on both sides of its centre: the narrower of neighbouring bins is safe
+    lo_, hi_ = lo[ok], hi[ok]
+    lo_safe = np.maximum(lo_, np.r_[lo_[1:], lo_[-1]])
+    hi_safe = np.minimum(hi_, np.r_[hi_[1:], hi_[-1]])
+    lo_safe, hi_safe = np.maximum(lo_safe, np.r_[lo_[0], lo_[:-1]]), np.minimum(hi_safe, np.r_[hi_[0], hi_[:-1]])
+    span = hi_safe - lo_safe
+    m_grid = np.clip(centres[ok], m.min() + pad, m.max() - pad)
+    m_grid[0], m_grid[-1] = m.min() + pad, m.max() - pad
+    return Region(m_grid, lo_safe + 0.01 * span, hi_safe - 0.01 * span)
 
 
 def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], free, *,
@@ -109,7 +161,7 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
     free : free process parameters for stage 2 (names, or name -> (low, high)).
     objective, maximize : what stage 1 optimises: a cell-model output or a designed structural
         parameter (m_dry, eps_cal, h_cal, rho_cal); requirements may name either too.
-    structure_bounds : override the stage-1 bounds of ``m_dry`` (mg/cm^2) and ``eps_cal``.
+    structure_bounds : override the stage-1 region by a box of ``m_dry`` (mg/cm^2) and ``eps_cal``.
     fd_step : finite-difference step in the unit box of the structure (the cell model is
         solved to rtol 1e-6, so steps much below 1e-3 see solver noise).
     """
@@ -132,21 +184,19 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
     run = BatchEvaluator(sc, chain, list(bounds), base)
     state = {k: float(np.asarray(v).reshape(-1)[0])
              for k, v in run(np.array([[base[n] for n in bounds]])).items()}
-    sb = dict(_structure_bounds(run, bounds))
-    sb.update(structure_bounds or {})
-    lo = np.array([sb[k][0] for k in STRUCTURE])
-    hi = np.array([sb[k][1] for k in STRUCTURE])
+    region = (Region.box(structure_bounds["m_dry"], structure_bounds["eps_cal"]) if structure_bounds
+              else reachable_region(run, bounds))
 
     cell_chain = ProcessChain([cellc], set(cellc.inputs()), sc.catalog)
     solves = 0
 
     def perf(z: np.ndarray) -> dict[str, np.ndarray]:
         nonlocal solves
-        x = lo + np.atleast_2d(z) * (hi - lo)
-        design = structure_inputs(state, sc.components, x[:, 0], x[:, 1])
-        res = cell_chain.evaluate({k: np.broadcast_to(v, x[:, 0].shape) for k, v in design.items()
+        m, eps = region.structure(z)
+        design = structure_inputs(state, sc.components, m, eps)
+        res = cell_chain.evaluate({k: np.broadcast_to(v, m.shape) for k, v in design.items()
                                    if k in cellc.inputs()}, on_invalid="mask")
-        solves += x.shape[0]
+        solves += m.shape[0]
         out = {**design, **res}
         out["reasons"] = res.reasons
         return out
@@ -162,14 +212,15 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
             res = perf(np.vstack([z, z + np.diag(steps)]))
             vals = {k: np.asarray(res[k], dtype=float) for k in [objective, *reqs]}
             if not all(np.isfinite(v).all() for v in vals.values()):
-                raise SolverError(f"stage 1: the cell model failed near m_dry = {lo[0] + z[0] * (hi[0] - lo[0]):.4g} "
-                                  f"mg/cm^2, eps_cal = {lo[1] + z[1] * (hi[1] - lo[1]):.4g}: "
+                m, eps = region.structure(z)
+                raise SolverError(f"stage 1: the cell model failed near m_dry = {m[0]:.4g} "
+                                  f"mg/cm^2, eps_cal = {eps[0]:.4g}: "
                                   f"{res['reasons'][res['reasons'] != ''][:1]}")
             cache.clear()
             cache[key] = {k: (v[0], (v[1:] - v[0]) / steps) for k, v in vals.items()}
         return cache[key]
 
-    z0 = np.clip(([state["m_dry"], state["eps_cal"]] - lo) / (hi - lo), 0.0, 1.0)
+    z0 = region.unit(state["m_dry"], state["eps_cal"])
     ref = abs(float(at(z0)[objective][0])) or 1.0
     cons = []
     for k, (low, high) in reqs.items():
@@ -184,16 +235,15 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
                    options={"maxiter": max_iterations, "ftol": 1e-7})
     z = np.clip(sol.x, 0.0, 1.0)
     best = at(z)
-    x = lo + z * (hi - lo)
+    x = np.concatenate(region.structure(z))
     predicted = {k: float(v[0]) for k, v in best.items()}
     for k, (low, high) in reqs.items():
         v, u = predicted[k], _unit(sc.catalog[k].unit)
         if v < low * (1 - 1e-3) or v > high * (1 + 1e-3):
             side = f">= {low:.6g}" if v < low else f"<= {high:.6g}"
             raise UnreachableTargetError(
-                f"requirement {k} {side}{u} is unreachable: the best structure within m_dry in "
-                f"[{lo[0]:.4g}, {hi[0]:.4g}] mg/cm^2 and eps_cal in [{lo[1]:.4g}, {hi[1]:.4g}] (what the chain makes "
-                f"within the free process bounds) gives {k} = {v:.6g}{u}")
+                f"requirement {k} {side}{u} is unreachable: the best structure within {region.describe()} "
+                f"(what the chain makes within the free process bounds) gives {k} = {v:.6g}{u}")
     structure = {"m_dry": float(x[0]), "eps_cal": float(x[1])}
     derived = structure_inputs(state, sc.components, x[0], x[1])
     structure.update(h_cal=float(derived["h_cal"]), rho_cal=float(derived["rho_cal"]))
@@ -203,6 +253,5 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
     final = full.evaluate({k: process.values[k] for k in full.inputs})
     solves += 1
     achieved = {k: float(final[k]) for k in [*STRUCTURE, "h_cal", "rho_cal", objective, *reqs]}
-    return ProductDesign(reqs, objective, maximize, structure, {k: (float(a), float(b)) for k, a, b in
-                                                                zip(STRUCTURE, lo, hi, strict=True)},
+    return ProductDesign(reqs, objective, maximize, structure, region.bounds(),
                          predicted, process, achieved, solves, time.perf_counter() - t0)
