@@ -154,20 +154,6 @@ def run_cmd(scenario: str,
     # --- end study ---
 
 
-def summary_table(frame, sc) -> Table:
-    valid = frame[frame["valid"]]
-    table = Table("parameter", "mean", "std", "rel. std %", "5 %", "95 %", "unit",
-                  title=f"Monte Carlo: {len(valid)} valid of {len(frame)} samples")
-    for name in frame.columns:
-        if name in sc.catalog and valid[name].std() > 0:
-            col = valid[name]
-            table.add_row(name, f"{col.mean():.5g}", f"{col.std():.3g}", f"{100 * col.std() / abs(col.mean()):.2f}",
-                          f"{col.quantile(0.05):.5g}", f"{col.quantile(0.95):.5g}", sc.catalog[name].unit)
-    for reason, count in frame.attrs.get("rejections", {}).items():
-        table.add_row(f"[yellow]rejected: {reason}", str(count), "", "", "", "", "samples")
-    return table
-
-
 def main():  # pragma: no cover - console entry point
     app()
 

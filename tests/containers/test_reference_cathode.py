@@ -13,7 +13,6 @@ import itertools
 import numpy as np
 import pytest
 
-import celltwin as ct
 
 TABLE_A1 = {  # name: (printed value, half unit of the last printed digit)
     "rho_solids": (4.31, 0.005), "rho_slurry": (2.20, 0.005), "h_wet": (92.8, 0.05),

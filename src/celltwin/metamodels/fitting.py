@@ -340,7 +340,7 @@ def plot(selection: Selection, data: pd.DataFrame, path: str | Path) -> None:
                 label=f"{cand} (AICc {score:.1f})" if score is not None else f"{cand} (AICc undefined)")
     ax.set_xlabel(name)
     ax.set_ylabel(model.output)
-    ax.set_title(f"selected: {model.kind}" + (f" (other inputs at mid-range)" if fixed else ""))
+    ax.set_title(f"selected: {model.kind}" + (" (other inputs at mid-range)" if fixed else ""))
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

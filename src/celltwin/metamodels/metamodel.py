@@ -166,10 +166,6 @@ class Metamodel:
         return f"Kriging (squared exponential, {len(c['points'])} points, constant trend)"
 
 
-def save_json(document: Mapping, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(document, indent=2, default=float))
-
-
 def load_metamodel(path: str | Path, extrapolation: str | None = None) -> Metamodel:
     """Load a metamodel JSON written by :func:`celltwin.metamodels.fitting.Selection.save`.
 
