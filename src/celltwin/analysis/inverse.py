@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..platform.errors import ParameterError, closest
 from ..platform.scenario import Scenario
+from ..platform.units import unit_suffix
 
 #: default half-width of the box around the start value of a free parameter
 DEFAULT_SPAN = 0.5
@@ -168,7 +169,7 @@ def _limits(v: Mapping[str, float]) -> dict[str, list[tuple[str, float, str]]]:
 def _physics_reason(name: str, target: float, state: Mapping[str, float], unit: str) -> str | None:
     for side, bound, why in _limits(state).get(name, []):
         if (side == "upper" and target >= bound) or (side == "lower" and target <= bound):
-            return f"target {name} = {target:.6g}{_unit(unit)} is unreachable: {why}"
+            return f"target {name} = {target:.6g}{unit_suffix(unit)} is unreachable: {why}"
     return None
 
 
@@ -178,14 +179,15 @@ def _check_reachable_in_principle(sc: Scenario, chain, targets: Mapping[str, flo
     g = chain.graph
     for name, t in targets.items():
         entry = sc.catalog[name]
+        u = unit_suffix(entry.unit)
         if entry.invalid_mask(t):
-            raise UnreachableTargetError(f"target {name} = {t:.6g}{_unit(entry.unit)} is unreachable: it lies "
-                                         f"outside the valid range {entry.range_text}{_unit(entry.unit)} "
+            raise UnreachableTargetError(f"target {name} = {t:.6g}{u} is unreachable: it lies "
+                                         f"outside the valid range {entry.range_text}{u} "
                                          f"({entry.description})")
         if name in free:
             continue
         if name not in g or not any(f in g and nx.has_path(g, f, name) for f in free):
-            raise UnreachableTargetError(f"target {name} = {t:.6g}{_unit(entry.unit)} is unreachable: it does not "
+            raise UnreachableTargetError(f"target {name} = {t:.6g}{u} is unreachable: it does not "
                                          f"depend on any free parameter ({', '.join(free)}); free one of its upstream "
                                          f"inputs instead")
         # a limit whose ingredients no free parameter moves holds for every setting
@@ -309,10 +311,6 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
     return result
 
 
-def _unit(unit: str) -> str:
-    return "" if unit in ("1", "dimensionless") else f" {unit}"
-
-
 def _why(sc, targets, achieved, resid, state, bounds, at_bound, rtol, res) -> str:
     if not res.valid.all():
         return f"targets unreachable: the best point found is rejected by the chain ({res.reasons.reshape(-1)[0]})"
@@ -324,13 +322,13 @@ def _why(sc, targets, achieved, resid, state, bounds, at_bound, rtol, res) -> st
         why = _physics_reason(k, targets[k], state, unit)
         if not why:
             physical = False
-            why = (f"target {k} = {targets[k]:.6g}{_unit(unit)} is unreachable with these free parameters and "
-                   f"bounds: the closest is {achieved[k]:.6g}{_unit(unit)} ({100 * r:+.3g} %)")
+            why = (f"target {k} = {targets[k]:.6g}{unit_suffix(unit)} is unreachable with these free parameters and "
+                   f"bounds: the closest is {achieved[k]:.6g}{unit_suffix(unit)} ({100 * r:+.3g} %)")
         parts.append(why)
     if not physical:
         if at_bound:
             parts.append(", ".join(f"{n} sits at its {side} bound {bounds[n][0 if side == 'lower' else 1]:.6g}"
-                                   f"{_unit(sc.catalog[n].unit)}" for n, side in at_bound.items())
+                                   f"{unit_suffix(sc.catalog[n].unit)}" for n, side in at_bound.items())
                          + " (widen its bounds or free another parameter)")
         if len(targets) > len(bounds):
             parts.append(f"{len(targets)} targets but only {len(bounds)} free parameter(s): "

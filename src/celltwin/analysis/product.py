@@ -28,7 +28,8 @@ from ..platform.chain import ProcessChain
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers as registry
 from ..platform.scenario import Scenario
-from .inverse import BatchEvaluator, InverseResult, UnreachableTargetError, _unit, free_bounds, inverse
+from ..platform.units import unit_suffix
+from .inverse import BatchEvaluator, InverseResult, UnreachableTargetError, free_bounds, inverse
 
 STRUCTURE = ("m_dry", "eps_cal")
 
@@ -238,7 +239,7 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
     x = np.concatenate(region.structure(z))
     predicted = {k: float(v[0]) for k, v in best.items()}
     for k, (low, high) in reqs.items():
-        v, u = predicted[k], _unit(sc.catalog[k].unit)
+        v, u = predicted[k], unit_suffix(sc.catalog[k].unit)
         if v < low * (1 - 1e-3) or v > high * (1 + 1e-3):
             side = f">= {low:.6g}" if v < low else f"<= {high:.6g}"
             raise UnreachableTargetError(

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ParameterError, unknown
-from .units import check_unit
+from .units import check_unit, unit_suffix
 
 DOMAINS = ("formulation", "raw-material", "process", "structural", "battery-model", "performance")
 
@@ -51,7 +51,7 @@ class Parameter:
         return bad
 
     def message(self, value) -> str:
-        unit = "" if self.unit in ("1", "dimensionless") else f" {self.unit}"
+        unit = unit_suffix(self.unit)
         return (f"{self.name} = {float(value):.6g}{unit} is outside its valid range "
                 f"{self.range_text}{unit} ({self.description})")
 

@@ -44,6 +44,11 @@ def convert(value, src: str, dst: str):
     return value * scale + offset
 
 
+def unit_suffix(unit: str) -> str:
+    """The unit as it follows a number in a message: ``" N/mm"``, nothing for a fraction."""
+    return "" if unit in ("1", "dimensionless") else f" {unit}"
+
+
 def check_unit(unit: str) -> None:
     """Raise :class:`UnitError` if pint does not know ``unit``."""
     try:
