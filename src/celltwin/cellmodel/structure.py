@@ -17,6 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..platform.errors import first_offending
+
 #: Electronic conductivity of the active material, S/m (seed 004, Table A2).
 KAPPA_AM = 0.0309
 #: Electronic conductivity of the carbon-binder matrix, S/m (seed 004, Table A2).
@@ -116,8 +118,7 @@ def structure_problems(porosity, volume_fractions: Mapping[str, np.ndarray], thi
     def check(bad, values, text):
         bad = np.broadcast_to(np.asarray(bad) & ~np.isnan(np.broadcast_to(values, shape)), shape)
         if np.any(bad):
-            first = float(np.broadcast_to(values, shape)[bad].reshape(-1)[0])
-            out.append((bad, text.format(v=first)))
+            out.append((bad, text.format(v=first_offending(values, bad))))
 
     check(~(eps > 0) | ~(eps < 1), eps,
           "porosity eps_cal = {v:.6g} (unit 1) is outside the valid range (0, 1): the half-cell "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..platform.container import Container, per_component
+from ..platform.errors import first_offending
 from ..platform.registry import containers
 from .drying import compacted
 from .formulation import specific_volume
@@ -57,9 +58,8 @@ class Calendering(Container):
         bad = np.asarray(inputs["eps_dry"] <= inputs["eps_min"])
         problems = []
         if np.any(bad):
-            i = np.flatnonzero(bad.reshape(-1))[0]
-            e_d = np.broadcast_to(inputs["eps_dry"], bad.shape).reshape(-1)[i]
-            e_m = np.broadcast_to(inputs["eps_min"], bad.shape).reshape(-1)[i]
+            e_d = first_offending(inputs["eps_dry"], bad)
+            e_m = first_offending(inputs["eps_min"], bad)
             problems.append((bad, f"eps_dry = {e_d:.6g} (unit 1) must exceed eps_min = {e_m:.6g}: "
                                   "calendering cannot compact below the minimal porosity "
                                   "(valid range: eps_min < eps_dry < 1)"))
@@ -67,7 +67,7 @@ class Calendering(Container):
             gamma = np.asarray(self.compaction_resistance(inputs))
             low = gamma <= 0
             if np.any(low):
-                g = gamma.reshape(-1)[np.flatnonzero(low.reshape(-1))[0]]
+                g = first_offending(gamma, low)
                 problems.append((low, f"gamma_c = {g:.6g} N/mm from the linear compaction model "
                                       "must be positive (valid range (0, inf) N/mm)"))
         return problems

@@ -5,6 +5,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..platform.errors import first_offending
+
 #: how far the mass fractions may miss 1 before a recipe is refused
 MASS_BALANCE_TOL = 1e-6
 
@@ -20,7 +22,7 @@ def mass_balance_problems(inputs: Mapping[str, np.ndarray], components: Sequence
     bad = np.abs(total - 1.0) > MASS_BALANCE_TOL
     if not np.any(bad):
         return []
-    first = float(np.asarray(total).reshape(-1)[np.flatnonzero(np.asarray(bad).reshape(-1))[0]])
+    first = first_offending(total, bad)
     names = " + ".join(f"w_{c}" for c in components)
     return [(bad, f"mass fractions {names} = {first:.6g} (unit 1) must sum to 1 "
                   f"(valid range [1 - {MASS_BALANCE_TOL:g}, 1 + {MASS_BALANCE_TOL:g}]); "

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.polynomial import legendre
 
-from ..platform.errors import ParameterError
+from ..platform.errors import ParameterError, first_offending
 
 KINDS = ("linear", "quadratic", "exponential", "pce", "kriging")
 
@@ -102,7 +102,7 @@ class Metamodel:
             bad = (x[:, k] < lo - tol) | (x[:, k] > hi + tol)
             if np.any(bad):
                 outside |= bad
-                v = float(x[np.flatnonzero(bad)[0], k])
+                v = first_offending(x[:, k], bad)
                 msg = (f"metamodel {self.kind} for {self.output}: input {name} = {v:g} "
                        f"({int(bad.sum())} value(s)) is outside the design space [{lo:g}, {hi:g}]; "
                        f"metamodels must not extrapolate (seed 004, §2.2.1)")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ParameterError, unknown
+from .errors import ParameterError, first_offending, unknown
 from .units import check_unit, unit_suffix
 
 DOMAINS = ("formulation", "raw-material", "process", "structural", "battery-model", "performance")
@@ -59,8 +59,7 @@ class Parameter:
         """Raise :class:`ParameterError` naming the first offending value."""
         bad = self.invalid_mask(values)
         if np.any(bad):
-            first = np.asarray(values, dtype=float).reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]]
-            raise ParameterError(self.message(first))
+            raise ParameterError(self.message(first_offending(values, bad)))
 
 
 @dataclass

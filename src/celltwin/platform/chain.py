@@ -15,7 +15,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .container import Container
-from .errors import ChainError, ParameterError, UnitError, closest
+from .errors import ChainError, ParameterError, UnitError, closest, first_offending
 from .units import affine
 
 
@@ -179,9 +179,8 @@ class ProcessChain:
         if produced_by is not None:
             bad &= ~np.isnan(v)  # NaN here comes from an already rejected sample or a failed solve
         if np.any(bad):
-            first = v.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]] if v.ndim else v
             where = f" (computed by {produced_by!r})" if produced_by else ""
-            reject(bad, entry.message(first) + where)
+            reject(bad, entry.message(first_offending(v, bad)) + where)
 
     def function(self, inputs: Sequence[str], outputs: Sequence[str], fixed: Mapping[str, float]):
         """Collapse the chain into f: (N, len(inputs)) -> (N, len(outputs)).

@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+import numpy as np
+
 
 class CelltwinError(Exception):
     """Base class of every error raised by celltwin."""
@@ -73,3 +75,9 @@ def unknown(kind: str, name: str, choices: Iterable[str]) -> str:
     choices = sorted(choices)
     listed = ", ".join(choices) if len(choices) <= 12 else ", ".join(choices[:12]) + ", ..."
     return f"unknown {kind} {name!r}{closest(name, choices)}; valid: {listed}"
+
+
+def first_offending(values, bad) -> float:
+    """The first of ``values`` (broadcast to the mask's shape) where ``bad`` holds: the one a message names."""
+    bad = np.asarray(bad, dtype=bool)
+    return float(np.broadcast_to(np.asarray(values, dtype=float), bad.shape)[bad].reshape(-1)[0])
