@@ -24,9 +24,10 @@ def per_sample_loop(chain, frame, n):
         data = dict(row)
         for name in chain.order:
             c = chain.container(name)
-            args = {p: data[p] * s + o for p, (s, o) in chain._convert_in[name].items()}
+            convert_in, convert_out = chain.unit_maps(name)
+            args = {p: data[p] * s + o for p, (s, o) in convert_in.items()}
             out = c.evaluate(args)
-            for p, (s, o) in chain._convert_out[name].items():
+            for p, (s, o) in convert_out.items():
                 data[p] = out[p] * s + o
     return data
 

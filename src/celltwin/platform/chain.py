@@ -119,6 +119,11 @@ class ProcessChain:
     def container(self, name: str) -> Container:
         return self._by_name[name]
 
+    def unit_maps(self, name: str) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+        """Container ``name``'s affine ``(scale, offset)`` maps: catalog -> declared unit for
+        each input, declared -> catalog unit for each output."""
+        return self._convert_in[name], self._convert_out[name]
+
     # -- evaluation -----------------------------------------------------------------
     def evaluate(self, values: Mapping[str, object], *, on_invalid: str = "raise") -> ChainResult:
         """Run every container in order on nominal floats or Monte Carlo arrays.
