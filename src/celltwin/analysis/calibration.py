@@ -29,7 +29,7 @@ import pandas as pd
 from ..platform.errors import ParameterError, closest
 from ..platform.scenario import Scenario
 from ..platform.uncertainty import Uncertain
-from .measurements import SEGMENT, Measurements, _check_segments, needs_cell
+from .measurements import SEGMENT, Measurements, needs_cell
 
 KINDS = ("value", "std")
 _STD_DISTRIBUTIONS = ("normal", "lognormal", "truncated-normal")
@@ -235,7 +235,7 @@ def calibrate(scenario: Scenario, measured: Measurements, free: Sequence[str | F
     from scipy.optimize import minimize
 
     t0 = time.perf_counter()
-    _check_segments(scenario, measured)
+    measured.check_segments(scenario)
     free = parse_free(free, scenario)
     noise = dict(noise or {})
     for q, s in noise.items():

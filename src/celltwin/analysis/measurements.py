@@ -49,6 +49,14 @@ class Measurements:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def check_segments(self, scenario: Scenario) -> None:
+        """Raise :class:`ParameterError` if a segment id lies outside the scenario's segments."""
+        count = scenario.segments.count
+        bad = [int(s) for s in self.segments if not 0 <= s < count]
+        if bad:
+            raise ParameterError(f"{self.source or 'measurements'}: segment id(s) {', '.join(map(str, bad[:5]))} "
+                                 f"outside the scenario's segments 0..{count - 1} (segments.count = {count})")
+
 
 def read_measurements(path: str | Path, catalog, *, ignore: Sequence[str] = ()) -> Measurements:
     """Read a measurement CSV (see the module docstring), checking names, units and ranges.
@@ -209,7 +217,7 @@ def compare(scenario: Scenario, measured: Measurements, *, level: float = 0.9, n
     """
     if not 0 < level < 1:
         raise ParameterError(f"level = {level} must lie in (0, 1)")
-    _check_segments(scenario, measured)
+    measured.check_segments(scenario)
     pred = predict(scenario, measured.quantities, n=n, seed=seed, noise=noise)
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     bands = []
@@ -240,15 +248,6 @@ def compare(scenario: Scenario, measured: Measurements, *, level: float = 0.9, n
     # a coverage far below the level means a biased or over-confident twin; 2 binomial SE
     summary["coverage_ok"] = summary["coverage"] >= level - 2 * np.sqrt(level * (1 - level) / summary["n"])
     return Comparison(table, summary.reset_index(), bands, level, scenario.name)
-
-
-def _check_segments(scenario: Scenario, measured: Measurements) -> None:
-    segs = measured.segments
-    count = scenario.segments.count
-    bad = [int(s) for s in segs if not 0 <= s < count]
-    if bad:
-        raise ParameterError(f"{measured.source or 'measurements'}: segment id(s) {', '.join(map(str, bad[:5]))} "
-                             f"outside the scenario's segments 0..{count - 1} (segments.count = {count})")
 
 
 def plot_comparison(comp: Comparison, path: str | Path, *, units: Mapping[str, str] | None = None,
