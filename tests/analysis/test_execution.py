@@ -70,6 +70,14 @@ def test_unreachable_scheduler_is_reported(monkeypatch):
         backend("tcp://127.0.0.1:9")
 
 
+def _with_step(sc, step: str):
+    """``sc`` with a test container appended to its chain, without the cell model."""
+    data = sc.to_dict()
+    data["scenario"]["chain"] = data["scenario"]["chain"] + [step]
+    data["scenario"].pop("cell", None)
+    return ct.Scenario.from_dict(data)
+
+
 @containers.register
 class _FragileGauge(Container):
     """Test container: fails (like a crashed solver) on a chunk holding a thick coating."""
@@ -91,10 +99,7 @@ class _FragileGauge(Container):
 
 
 def test_failing_chunk_is_recorded_and_run_carries_on(sc):
-    data = sc.to_dict()
-    data["scenario"]["chain"] = data["scenario"]["chain"] + ["test-fragile-gauge"]
-    data["scenario"].pop("cell", None)
-    fragile = ct.Scenario.from_dict(data)
+    fragile = _with_step(sc, "test-fragile-gauge")
     frame = propagate_chunked(fragile, 200, 3, chunk_size=10, workers=1)
     h_cal = ct.propagate(sc, 200, 3, with_cell=False)["h_cal"]  # the same sample, without the gauge
     chunk_max = h_cal.groupby(np.arange(200) // 10).max()
@@ -127,10 +132,7 @@ def test_failed_cell_simulations_marked_invalid(sc):
             h = np.asarray(inputs["h_cal"], dtype=float)
             return {"capacity": np.where(h > 49.0, np.nan, 0.05 * h)}
 
-    data = sc.to_dict()
-    data["scenario"]["chain"] = data["scenario"]["chain"] + ["test-gap"]
-    data["scenario"].pop("cell", None)
-    gap = ct.Scenario.from_dict(data)
+    gap = _with_step(sc, "test-gap")
     inputs = gap.sample(100, 5)
     res = evaluate_chunk(gap, inputs, 0, True)
     lost = res.frame["h_cal"] > 49.0
