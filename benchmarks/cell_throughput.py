@@ -23,7 +23,7 @@ import celltwin as ct
 from celltwin.cellmodel import CellSettings, HalfCell, effective_parameters
 
 
-def structure_samples(n: int, seed: int, settings: CellSettings) -> dict[str, np.ndarray]:
+def structure_samples(n: int, seed: int) -> dict[str, np.ndarray]:
     """HalfCell inputs (SI) for n Monte Carlo samples of the reference cathode."""
     sc = ct.Scenario.load("reference-cathode")
     chain = sc.build_chain(with_cell=False)
@@ -63,7 +63,7 @@ def main():
     args = ap.parse_args()
 
     settings = CellSettings(threads=args.threads)
-    samples = structure_samples(args.samples, args.seed, settings)
+    samples = structure_samples(args.samples, args.seed)
 
     t0 = time.perf_counter()
     cell = HalfCell(settings)
