@@ -222,7 +222,7 @@ class HalfCell:
                 try:
                     sols.append(self.sim.solve([0.0, t_end], inputs=row))
                 except Exception as exc:  # noqa: BLE001 - recorded, the run carries on
-                    sols.append(f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+                    sols.append(_failure_reason(exc))
         for j, sol in zip(idx, sols, strict=True):
             if isinstance(sol, str):
                 reasons.iloc[j] = sol
@@ -246,7 +246,7 @@ class HalfCell:
                 sol = self._simulation(row.to_dict(), symbolic=False).solve([0.0, self._t_end(df.iloc[[j]])])
                 q[j], e[j], reasons.iloc[j] = self._extract(sol)
             except Exception as exc:  # noqa: BLE001
-                reasons.iloc[j] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                reasons.iloc[j] = _failure_reason(exc)
         return self._result(df, q, e, reasons)
 
     def _result(self, df, q, e, reasons) -> CellResult:
@@ -302,6 +302,11 @@ def half_cell(settings: CellSettings = CellSettings()) -> HalfCell:
         raise
     except Exception as exc:  # a PyBaMM failure while building is not the user's input
         raise SolverError(f"could not build the PyBaMM half-cell for {settings}: {exc}") from exc
+
+
+def _failure_reason(exc: Exception) -> str:
+    """A solver exception as a one-line failure reason: its type and its message."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 class _progress:
