@@ -239,7 +239,7 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     return Study(scenario=sc, seed=seed, nominal=nominal, samples=frame, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
-                 corrections={c.name: c.corrections() for c in chain.containers if c.corrections()})
+                 corrections={c.name: info for c in chain.containers if (info := c.corrections())})
 
 
 def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:

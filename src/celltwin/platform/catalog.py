@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -119,11 +119,6 @@ class Catalog:
 
     def names(self, domain: str | None = None) -> list[str]:
         return [n for n, p in self.entries.items() if domain is None or p.domain == domain]
-
-    def validate(self, values: Mapping[str, object], names: Iterable[str] | None = None) -> None:
-        """Check every named value against its bounds; raise on the first bad one."""
-        for name in names if names is not None else values:
-            self[name].validate(values[name])
 
     def table(self):
         """The catalog as a DataFrame (for docs and the CLI)."""
