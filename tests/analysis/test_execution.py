@@ -78,11 +78,9 @@ def _with_step(sc, step: str):
     return ct.Scenario.from_dict(data)
 
 
-@containers.register
-class _FragileGauge(Container):
-    """Test container: fails (like a crashed solver) on a chunk holding a thick coating."""
+class _Gauge(Container):
+    """Test cell stand-in: capacity from the calendered thickness alone."""
 
-    name = "test-fragile-gauge"
     kind = "numerical"
 
     def inputs(self):
@@ -90,6 +88,13 @@ class _FragileGauge(Container):
 
     def outputs(self):
         return {"capacity": "mA*h/cm^2"}
+
+
+@containers.register
+class _FragileGauge(_Gauge):
+    """Fails (like a crashed solver) on a chunk holding a thick coating."""
+
+    name = "test-fragile-gauge"
 
     def evaluate(self, inputs):
         h = np.asarray(inputs["h_cal"])
@@ -118,15 +123,8 @@ def test_failed_cell_simulations_marked_invalid(sc):
     from celltwin.analysis.execution import evaluate_chunk
 
     @containers.register
-    class _Gap(Container):
+    class _Gap(_Gauge):
         name = "test-gap"
-        kind = "numerical"
-
-        def inputs(self):
-            return {"h_cal": "um"}
-
-        def outputs(self):
-            return {"capacity": "mA*h/cm^2"}
 
         def evaluate(self, inputs):
             h = np.asarray(inputs["h_cal"], dtype=float)

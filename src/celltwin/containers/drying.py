@@ -39,6 +39,7 @@ class Drying(Container):
     def __init__(self, components=("AM", "CA", "PB"), **options):
         super().__init__(components, **options)
         self._model = None
+        self._anchor: dict | None = None
         anchors = (self.settings["anchor_m_wet"], self.settings["anchor_eps_dry"])
         if (anchors[0] is None) != (anchors[1] is None):
             raise ParameterError("container 'drying': give both anchor_m_wet (mg/cm^2) and anchor_eps_dry (1) "
@@ -62,10 +63,13 @@ class Drying(Container):
         """
         if self.settings["porosity"] != "metamodel" or self.settings["anchor_m_wet"] is None:
             return None
-        m = float(self.settings["anchor_m_wet"])
-        raw = float(self.metamodel(np.array([m]))[0])
-        measured = float(self.settings["anchor_eps_dry"])
-        return {"m_wet": m, "eps_dry_measured": measured, "eps_dry_metamodel": raw, "bias": measured - raw}
+        if self._anchor is None:  # settings are fixed after construction: evaluate the anchor once
+            m = float(self.settings["anchor_m_wet"])
+            raw = float(self.metamodel(np.array([m]))[0])
+            measured = float(self.settings["anchor_eps_dry"])
+            self._anchor = {"m_wet": m, "eps_dry_measured": measured, "eps_dry_metamodel": raw,
+                            "bias": measured - raw}
+        return dict(self._anchor)
 
     def corrections(self) -> dict[str, float]:
         return self.anchor_bias() or {}
