@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from . import containers  # noqa: F401  (registers the process containers)
+from . import report  # noqa: F401  (registers the study-folder writers: Sankey, report.html)
+from ._version import __version__
 from .analysis import propagate
-from .platform import (ChainError, CelltwinError, ParameterError, ProcessChain, Scenario, ScenarioError,
-                       builtin_scenarios, default_catalog)
-
-__version__ = "0.1.0"
+from .containers import ElectrodeScenario as Scenario
+from .containers import default_catalog
+from .platform import (CelltwinError, ChainError, ParameterError, ProcessChain, ScenarioError,
+                       builtin_scenarios)
 
 
 def __getattr__(name: str):
@@ -21,7 +22,7 @@ def __getattr__(name: str):
     if name in ("cellmodel", "metamodels"):
         return import_module(f".{name}", __name__)
     if name == "run_study":
-        return import_module(".analysis.study", __name__).run_study
+        return import_module(".analysis.uq.study", __name__).run_study
     raise AttributeError(f"module 'celltwin' has no attribute {name!r}")
 
 

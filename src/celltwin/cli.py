@@ -1,6 +1,7 @@
 """The ``celltwin`` command."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -37,8 +38,24 @@ def _parse_sets(sets: list[str]) -> dict[str, float]:
     return out
 
 
+@contextlib.contextmanager
+def _progress_bar():
+    """A rich bar, one row per stage, fed by a computation's ``progress(stage, done, total)`` callback."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
 def _scenario(name: str, sets: list[str] | None = None):
-    from .platform.scenario import Scenario
+    from .containers import ElectrodeScenario as Scenario
 
     sc = Scenario.load(name)
     overrides = _parse_sets(sets or [])
@@ -48,7 +65,8 @@ def _scenario(name: str, sets: list[str] | None = None):
 @app.command("scenarios")
 def scenarios_cmd():
     """List the built-in scenarios."""
-    from .platform.scenario import Scenario, builtin_scenarios
+    from .containers import ElectrodeScenario as Scenario
+    from .platform.scenario import builtin_scenarios
 
     table = Table("name", "chain", "cell", "description")
     for name in builtin_scenarios():
@@ -103,7 +121,7 @@ def nominal_table(sc, values) -> Table:
 @app.command("graph")
 def graph_cmd(scenario: str, output: Path = typer.Option(..., "-o", "--output", help="file .png, .svg or .html")):
     """Draw the chain: containers and the parameters flowing between them."""
-    from .analysis.chain_graph import draw
+    from .report.chain_graph import draw
 
     try:
         sc = _scenario(scenario)
@@ -129,15 +147,16 @@ def run_cmd(scenario: str,
                                                  "$CELLTWIN_HOME/runs.duckdb, else ~/.celltwin/runs.duckdb)")):
     """Run the full study: Monte Carlo through chain and cell model, ANCOVA, Sankey, report."""
     # --- study --- (body: celltwin.analysis.study / report)
-    from .analysis.report import console_summary
-    from .analysis.checkpoint import Checkpoint
-    from .analysis.study import run_study
+    from .report.html import console_summary
+    from .analysis.uq.checkpoint import Checkpoint
+    from .analysis.uq.study import run_study
 
     try:
         sc = _scenario(scenario)
         folder = output or Path("out") / sc.name
-        study = run_study(sc, samples=samples, seed=seed, progress=True, scheduler=scheduler, workers=workers,
-                          checkpoint=folder, resume=resume)  # scale-out: chunks checkpointed in FOLDER/chunks
+        with _progress_bar() as progress:
+            study = run_study(sc, samples=samples, seed=seed, progress=progress, scheduler=scheduler,
+                              workers=workers, checkpoint=folder, resume=resume)  # chunks in FOLDER/chunks
         out = study.save(folder)
         Checkpoint(folder).discard()  # the finished study no longer needs its resume points
     except CelltwinError as exc:
@@ -145,7 +164,7 @@ def run_cmd(scenario: str,
     console.print(console_summary(study))
     console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})")
     if record:  # scale-out and traceability: the run store
-        from .analysis.runstore import record_study
+        from .store.runs import record_study
 
         try:
             console.print(f"recorded as run {record_study(study, out, store)}")
@@ -282,8 +301,9 @@ def inverse_cmd(
     """Process settings that hit target values (structure, or performance through the scenario's
     cell model); with NAME>=/<= requirements or --maximize/--minimize, a two-stage
     product-oriented design: cell model -> structural targets -> process settings."""
-    from .analysis.inverse import UnreachableTargetError, inverse
-    from .analysis.product import product_design
+    from .analysis.design.inverse import inverse
+    from .platform.errors import UnreachableTargetError
+    from .analysis.design.product import product_design
 
     try:
         sc = _scenario(scenario, set_)
@@ -325,7 +345,7 @@ def inverse_cmd(
 
 
 def _specs_or_scenario(sc, spec: list[str] | None):
-    from .analysis.specs import as_specs
+    from .analysis.uq.specs import as_specs
 
     specs = as_specs(spec if spec else dict(sc.specs), sc.catalog)
     if not specs:
@@ -347,7 +367,7 @@ def yield_cmd(
     set_: list[str] = typer.Option(None, "--set", help="override a nominal value: NAME=VALUE (catalog unit)"),
 ):
     """Probability of being in spec and expected scrap rate, from the Monte Carlo samples."""
-    from .analysis.specs import scenario_yield
+    from .analysis.uq.specs import scenario_yield
 
     try:
         sc = _scenario(scenario, set_)
@@ -382,7 +402,7 @@ def robust_cmd(
     set_: list[str] = typer.Option(None, "--set", help="override a nominal value: NAME=VALUE (catalog unit)"),
 ):
     """Robust nominal settings: maximise the in-spec probability or minimise an output's spread."""
-    from .analysis.robust import robust_design
+    from .analysis.design.robust import robust_design
 
     try:
         sc = _scenario(scenario, set_)
@@ -422,7 +442,7 @@ def tolerances_cmd(
     set_: list[str] = typer.Option(None, "--set", help="override a nominal value: NAME=VALUE (catalog unit)"),
 ):
     """Production tolerances: the largest spread of each parameter that keeps the yield at the target."""
-    from .analysis.tolerances import production_tolerances
+    from .analysis.design.tolerances import production_tolerances
 
     try:
         sc = _scenario(scenario, set_)
@@ -460,7 +480,7 @@ def runs_list_cmd(store: Optional[Path] = typer.Option(None, "--store", help=_ST
                   name: Optional[str] = typer.Option(None, "--name", help="only runs of this scenario"),
                   as_json: bool = typer.Option(False, "--json", help="print JSON records")):
     """List the recorded runs, newest first."""
-    from .analysis.runstore import RunStore
+    from .store.runs import RunStore
 
     try:
         rs = RunStore(store)
@@ -485,7 +505,7 @@ def runs_show_cmd(run: str = typer.Argument(..., help="run id, a unique prefix o
                   store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
                   scenario_toml: bool = typer.Option(False, "--scenario", help="print the resolved scenario TOML")):
     """One run: provenance, per-step timings, failures and output statistics."""
-    from .analysis.runstore import RunStore
+    from .store.runs import RunStore
 
     try:
         r = RunStore(store).get(run)
@@ -520,7 +540,7 @@ def runs_compare_cmd(a: str = typer.Argument(..., help="first run (id, prefix or
                      store: Optional[Path] = typer.Option(None, "--store", help=_STORE_HELP),
                      as_json: bool = typer.Option(False, "--json", help="print JSON {inputs, outputs}")):
     """Compare two runs: which inputs differ, and how the outputs moved (mean and std)."""
-    from .analysis.runstore import RunStore
+    from .store.runs import RunStore
 
     try:
         c = RunStore(store).compare(a, b)
@@ -578,7 +598,7 @@ def compare_measurements_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: scenario)"),
 ):
     """Measured segments against the twin's prediction: residuals, interval coverage, plot."""
-    from .analysis.measurements import compare, read_measurements
+    from .analysis.design.measurements import compare, read_measurements
 
     try:
         sc = _scenario(scenario)
@@ -612,8 +632,8 @@ def calibrate_cmd(
     plot: Optional[Path] = typer.Option(None, "--plot", help="PNG: measurements against the twin before/after"),
 ):
     """Calibrate settings (means, spreads) to measured segments; write the calibrated scenario."""
-    from .analysis.calibration import calibrate
-    from .analysis.measurements import compare, plot_comparison, read_measurements
+    from .analysis.design.calibration import calibrate
+    from .analysis.design.measurements import compare, plot_comparison, read_measurements
 
     try:
         sc = _scenario(scenario)

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..platform.container import Container, per_component
+from ..containers.formulation import ElectrodeContainer
+from ..platform.container import per_component
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers
 from .structure import (CBM_ASPECT_RATIO, TORTUOSITY_MODELS, active_surface_area, effective_parameters,
@@ -18,7 +19,7 @@ COMPILE_MIN_SAMPLES = 1000
 
 
 @containers.register
-class HalfCellContainer(Container):
+class HalfCellContainer(ElectrodeContainer):
     """Cathode half-cell: structure surrogate and PyBaMM DFN discharge (seed 004, sections 2.3, 3.3).
 
     Inputs are the structure at the end of the process chain; outputs are the effective
@@ -44,7 +45,7 @@ class HalfCellContainer(Container):
                "compile": "auto", "chunk_size": 256}
     choices = {"tortuosity": TORTUOSITY_MODELS, "double_layer": (False, True), "compile": ("auto", False, True)}
 
-    def __init__(self, components=("AM", "CA", "PB"), **options):
+    def __init__(self, components=None, **options):
         super().__init__(components, **options)
         if "AM" not in self.components:
             raise ParameterError(f"container 'half-cell' needs an active material component 'AM'; "

@@ -1,12 +1,12 @@
 """Slot-die coating: wet film thickness and wet mass loading (seed 004, eqs. 10-11)."""
 from __future__ import annotations
 
-from ..platform.container import Container
 from ..platform.registry import containers
+from .formulation import ElectrodeContainer
 
 
 @containers.register
-class Coating(Container):
+class Coating(ElectrodeContainer):
     """Slot-die coating: h_wet = V_dot / (v_web * w_coat) (eq. 10), m_wet = rho_slurry * h_wet (eq. 11).
 
     Declared in one coherent unit system (cm, g, h) so the equations carry no factors.

@@ -1,12 +1,12 @@
 """Dispersion: density of the slurry (seed 004, eq. 9)."""
 from __future__ import annotations
 
-from ..platform.container import Container
 from ..platform.registry import containers
+from .formulation import ElectrodeContainer
 
 
 @containers.register
-class Dispersion(Container):
+class Dispersion(ElectrodeContainer):
     """Dispersion: rho_slurry = (x_solids / rho_solids + (1 - x_solids) / rho_solvent)^-1 (eq. 9).
 
     Eq. 9 sums w_i/rho_i inside; that sum is 1/rho_solids from mixing, so the

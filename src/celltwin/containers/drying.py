@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..platform.container import Container
+from ..platform.container import Limit
 from ..platform.errors import ParameterError
 from ..platform.registry import containers
+from .formulation import ElectrodeContainer
 
 
 def compacted(m_dry, rho_solids, porosity):
@@ -18,7 +19,7 @@ def compacted(m_dry, rho_solids, porosity):
 
 
 @containers.register
-class Drying(Container):
+class Drying(ElectrodeContainer):
     """Drying: m_dry = m_wet * x_solids (eq. 12); h_dry, rho_dry from the porosity (eqs. 13-14).
 
     ``porosity = "given"`` reads eps_dry from the scenario (a measured value);
@@ -36,7 +37,7 @@ class Drying(Container):
                "extrapolation": "warn"}
     choices = {"porosity": ("given", "metamodel"), "extrapolation": ("warn", "raise")}
 
-    def __init__(self, components=("AM", "CA", "PB"), **options):
+    def __init__(self, components=None, **options):
         super().__init__(components, **options)
         self._model = None
         self._anchor: dict | None = None
@@ -97,6 +98,11 @@ class Drying(Container):
             return inputs["eps_dry"]
         m_wet = np.asarray(inputs["m_wet"], dtype=float) * 1e3  # g/cm^2 -> mg/cm^2, the design's unit
         return self.metamodel({"m_wet": m_wet}) + self.bias
+
+    def limits(self, inputs):
+        rs = float(inputs["rho_solids"])
+        return [Limit("rho_dry", "upper", rs, f"a dry coating cannot be denser than its solids, "
+                                            f"rho_solids = {rs:.4g} g/cm^3", ("rho_solids",))]
 
     def evaluate(self, inputs):
         eps = self.porosity(inputs)

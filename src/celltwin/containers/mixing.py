@@ -1,13 +1,13 @@
 """Dry mixing: density of the dry solid mixture (seed 004, eq. 8)."""
 from __future__ import annotations
 
-from ..platform.container import Container, per_component
+from ..platform.container import per_component
 from ..platform.registry import containers
-from .formulation import mass_balance_problems, specific_volume
+from .formulation import ElectrodeContainer, mass_balance_problems, specific_volume
 
 
 @containers.register
-class Mixing(Container):
+class Mixing(ElectrodeContainer):
     """Dry mixing: rho_solids = (sum_i w_i / rho_i)^-1 over all components (eq. 8)."""
 
     name = "mixing"

@@ -59,7 +59,9 @@ class Parameter:
         """Raise :class:`ParameterError` naming the first offending value."""
         bad = self.invalid_mask(values)
         if np.any(bad):
-            raise ParameterError(self.message(first_offending(values, bad)))
+            value = first_offending(values, bad)
+            raise ParameterError(self.message(value), parameter=self.name, value=value, unit=self.unit,
+                                 valid=self.range_text)
 
 
 @dataclass
@@ -93,11 +95,11 @@ class Catalog:
         self.entries[param.name] = param
 
     def with_components(self, components: Sequence[str]) -> Catalog:
-        """A copy that also holds the per-component entries (``w_AM``, ``rho_AM``, ...)."""
+        """A copy that also holds the per-component entries of the catalog's templates."""
         cat = Catalog(dict(self.entries), dict(self.templates), dict(self.component_names))
         for c in components:
             if not c.isidentifier():
-                raise ParameterError(f"component name {c!r} must be an identifier such as 'AM' or 'SE'")
+                raise ParameterError(f"component name {c!r} must be an identifier (letters, digits, _)")
             label = self.component_names.get(c, f"component {c}")
             for template, spec in self.templates.items():
                 name = template.format(c=c)
@@ -139,8 +141,8 @@ def _entry(name: str, spec: Mapping) -> Parameter:
 _DEFAULT: Catalog | None = None
 
 
-def default_catalog(components: Sequence[str] = ("AM", "CA", "PB")) -> Catalog:
-    """The shipped catalog, expanded for ``components``."""
+def default_catalog(components: Sequence[str] = ()) -> Catalog:
+    """The shipped catalog, expanded for the formulation ``components``."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = Catalog.from_toml()

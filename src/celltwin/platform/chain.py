@@ -8,13 +8,14 @@ evaluation runs on plain float arrays.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
 
 from .catalog import Catalog
-from .container import Container
+from .container import Container, Limit
 from .errors import ChainError, ParameterError, UnitError, closest, first_offending
 from .units import affine
 
@@ -136,7 +137,11 @@ class ProcessChain:
             raise ParameterError(f"on_invalid = {on_invalid!r} must be 'raise' or 'mask'")
         missing = [p for p in self.inputs if p not in values]
         if missing:
-            raise ParameterError(f"missing input value(s) {', '.join(missing)}")
+            raise ParameterError(f"missing input value(s) {', '.join(missing)}", parameter=missing[0])
+        strange = [k for k in values if k not in self.catalog]
+        if strange:
+            raise ParameterError(f"unknown parameter {strange[0]!r}{closest(strange[0], self.inputs)}; inputs of "
+                                 f"this chain: {', '.join(self.inputs)}", parameter=strange[0])
         scalar = all(np.ndim(v) == 0 for v in values.values())
         data = {k: np.asarray(v, dtype=float) for k, v in values.items()}
         shape = np.broadcast_shapes(*(v.shape for v in data.values()))
@@ -187,21 +192,68 @@ class ProcessChain:
             where = f" (computed by {produced_by!r})" if produced_by else ""
             reject(bad, entry.message(first_offending(v, bad)) + where)
 
-    def function(self, inputs: Sequence[str], outputs: Sequence[str], fixed: Mapping[str, float]):
-        """Collapse the chain into f: (N, len(inputs)) -> (N, len(outputs)).
+    def producer(self, name: str) -> Container:
+        """The container that computes ``name``."""
+        if name not in self._producer:
+            raise ParameterError(f"{name!r} is not computed by this chain{closest(name, self._producer)}",
+                                 parameter=name)
+        return self._producer[name]
 
-        ``fixed`` supplies every other independent input. This is the nested model
-        the sensitivity analysis needs.
-        """
-        inputs, outputs = list(inputs), list(outputs)
-        unknown_out = [o for o in outputs if o not in self.outputs and o not in self.inputs]
+    def limits(self, state: Mapping[str, float]) -> dict[str, list[Limit]]:
+        """Every container's physical limits at a chain state (scalars, catalog units), by
+        parameter, with each bound converted to the parameter's catalog unit."""
+        out: dict[str, list[Limit]] = {}
+        for name in self.order:
+            c = self._by_name[name]
+            if not all(p in state for p in c.inputs()):
+                continue
+            args = {p: float(state[p]) * s + o for p, (s, o) in self._convert_in[name].items()}
+            for lim in c.limits(args):
+                s_, o_ = self._convert_out[name][lim.parameter]
+                out.setdefault(lim.parameter, []).append(replace(lim, bound=lim.bound * s_ + o_))
+        return out
+
+    def function(self, inputs: Sequence[str], outputs: Sequence[str] | None = None, *,
+                 fixed: Mapping[str, float], complete: Callable[[dict], dict] | None = None) -> NestedChain:
+        """Collapse the chain into f(X) over ``inputs``; see :class:`NestedChain`."""
+        return NestedChain(self, inputs, outputs, fixed, complete)
+
+
+class NestedChain:
+    """The chain as a function of some of its independent inputs (the nested model).
+
+    ``f(X)`` maps an (N, d) array of the ``inputs`` to an (N, k) array of the ``outputs``;
+    :meth:`evaluate` gives the whole :class:`ChainResult` of the batch. ``fixed`` supplies
+    every other input; ``complete`` (e.g. a scenario's balance rule) fills in dependent
+    inputs of each batch. Rejected samples give NaN rows. ``evaluations`` counts sample
+    points, ``calls`` batches. This is the only nested-chain implementation: the
+    sensitivity stage and the inverse runs use it.
+    """
+
+    def __init__(self, chain: ProcessChain, inputs: Sequence[str], outputs: Sequence[str] | None,
+                 fixed: Mapping[str, float], complete: Callable[[dict], dict] | None = None):
+        self.chain, self.inputs = chain, list(inputs)
+        self.outputs = list(outputs) if outputs is not None else list(chain.outputs)
+        unknown_out = [o for o in self.outputs if o not in chain.outputs and o not in chain.inputs]
         if unknown_out:
-            raise ParameterError(f"not computed by this chain: {', '.join(unknown_out)}")
+            raise ParameterError(f"not computed by this chain: {', '.join(unknown_out)}", parameter=unknown_out[0])
+        self.fixed, self.complete = dict(fixed), complete
+        self.evaluations = 0
+        self.calls = 0
 
-        def f(x) -> np.ndarray:
-            x = np.atleast_2d(np.asarray(x, dtype=float))
-            values = {**fixed, **{name: x[:, i] for i, name in enumerate(inputs)}}
-            res = self.evaluate(values, on_invalid="mask")
-            return np.column_stack([np.broadcast_to(res[o], (x.shape[0],)) for o in outputs])
+    def evaluate(self, X) -> ChainResult:
+        """The chain on the rows of ``X`` (every input broadcast to a full batch)."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        n = X.shape[0]
+        values: dict = {**self.fixed, **{name: X[:, i] for i, name in enumerate(self.inputs)}}
+        if self.complete is not None:
+            values = self.complete(values)
+        self.evaluations += n
+        self.calls += 1
+        # every input as a full batch: containers then never see scalars mixed with arrays
+        return self.chain.evaluate({k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in values.items()},
+                                   on_invalid="mask")
 
-        return f
+    def __call__(self, X) -> np.ndarray:
+        res = self.evaluate(X)
+        return np.column_stack([np.asarray(res[o], dtype=float) for o in self.outputs])

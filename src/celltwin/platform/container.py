@@ -7,6 +7,7 @@ so ``evaluate`` only ever sees plain float arrays in the units it asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,6 +15,22 @@ import numpy as np
 from .errors import ParameterError, unknown
 
 Arrays = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A physical bound on one of a container's outputs at given inputs.
+
+    ``bound`` is in the unit the container declares for ``parameter``; ``why`` explains the
+    physics in words and numbers; ``depends`` names the inputs the bound moves with (a bound
+    none of whose inputs an analysis can move holds for every setting it tries).
+    """
+
+    parameter: str
+    side: str  # "lower" | "upper"
+    bound: float
+    why: str
+    depends: tuple[str, ...] = ()
 
 
 class Container:
@@ -28,9 +45,11 @@ class Container:
     kind: ClassVar[str] = "analytical"  # analytical | metamodel | numerical
     options: ClassVar[dict[str, Any]] = {}
     choices: ClassVar[dict[str, tuple]] = {}
+    #: the components a container works with when none are given (a domain base class sets them)
+    default_components: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, components: Sequence[str] = ("AM", "CA", "PB"), **options: Any):
-        self.components = tuple(components)
+    def __init__(self, components: Sequence[str] | None = None, **options: Any):
+        self.components = tuple(self.default_components if components is None else components)
         for key, value in options.items():
             if key not in self.options:
                 raise ParameterError(f"container {self.name!r}: " + unknown("option", key, self.options))
@@ -58,6 +77,12 @@ class Container:
         Returns ``(bad_mask, message)`` pairs; the message names the parameters,
         their values and the rule. Called by the chain before :meth:`evaluate`.
         """
+        return []
+
+    def limits(self, inputs: Mapping[str, float]) -> list[Limit]:
+        """Physical bounds of the outputs at these (scalar, declared-unit) inputs: what no
+        setting of the inputs upstream can get past. Analyses ask for them instead of
+        restating the container's equations; empty when there are none."""
         return []
 
     def corrections(self) -> dict[str, float]:

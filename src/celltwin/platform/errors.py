@@ -1,22 +1,63 @@
-"""One exception hierarchy for celltwin.
+"""One exception hierarchy for celltwin, errors as data.
 
-Every class also inherits the matching builtin so callers can catch ``ValueError``
-or ``KeyError`` as usual, and every class pickles with its message so errors can
-cross process boundaries in parallel runs.
+Every class also inherits the matching builtin so callers can catch ``ValueError`` or
+``KeyError`` as usual. Every error carries the fields a caller (the CLI, the app, a test)
+needs as attributes: ``parameter``, ``value``, ``unit``, ``valid`` (the valid range as
+text) and ``path`` (a file or table). Library messages speak of parameters; the CLI maps
+``parameter`` to its flags. Every error pickles with its fields, because errors cross
+process boundaries in parallel runs (the pattern of ``pint/errors.py``).
 """
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
+#: the fields an error may carry, in the order they are shown
+FIELDS = ("parameter", "value", "unit", "valid", "path")
+
 
 class CelltwinError(Exception):
-    """Base class of every error raised by celltwin."""
+    """Base class of every error raised by celltwin.
+
+    Keyword fields (:data:`FIELDS`, and any other keyword a subclass adds) become attributes
+    that default to ``None``; ``fields`` returns the ones that are set.
+    """
+
+    parameter: str | None = None
+    value: Any = None
+    unit: str | None = None
+    valid: str | None = None
+    path: str | None = None
+
+    def __init__(self, message: str = "", **fields: Any):
+        super().__init__(message)
+        for key, v in fields.items():
+            setattr(self, key, v)
+        self._fields = dict(fields)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The fields given when the error was raised (name -> value)."""
+        return dict(self._fields)
 
     def __reduce__(self):
-        return (self.__class__, self.args)
+        return (_rebuild, (type(self), self.message, self._fields))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild(cls: type, message: str, fields: dict[str, Any]) -> CelltwinError:
+    err = cls.__new__(cls)
+    CelltwinError.__init__(err, message, **fields)
+    return err
 
 
 class ParameterError(ValueError, CelltwinError):
@@ -34,22 +75,18 @@ class ScenarioError(ValueError, CelltwinError):
 class ChainError(ValueError, CelltwinError):
     """A process chain could not be built; ``problems`` lists every reason."""
 
-    def __init__(self, problems: Iterable[str] | str):
-        if isinstance(problems, str):
-            problems = [problems]
-        self.problems = list(problems)
-        body = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"process chain has {len(self.problems)} problem(s):\n{body}")
+    def __init__(self, problems: Iterable[str] | str = (), **fields: Any):
+        problems = [problems] if isinstance(problems, str) else list(problems)
+        body = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"process chain has {len(problems)} problem(s):\n{body}", problems=problems, **fields)
 
-    def __reduce__(self):
-        return (self.__class__, (self.problems,))
+    problems: list[str]
 
 
 class RegistryError(KeyError, CelltwinError):
     """A name that is not registered."""
 
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+    __str__ = CelltwinError.__str__  # KeyError would quote the message
 
 
 class MissingDependencyError(ImportError, CelltwinError):
@@ -58,6 +95,19 @@ class MissingDependencyError(ImportError, CelltwinError):
 
 class SolverError(RuntimeError, CelltwinError):
     """A numerical model failed for a reason that is not the user's input."""
+
+
+class UnreachableTargetError(ParameterError):
+    """Targets that the free parameters cannot meet (the message says why).
+
+    ``result`` holds the best result the search found, when it ran.
+    """
+
+    result: Any = None
+
+
+class RunStoreError(LookupError, CelltwinError):
+    """A run that is not in the store, or a store that cannot be opened."""
 
 
 def closest(name: str, choices: Iterable[str]) -> str:

@@ -3,17 +3,45 @@
 Everything is checked when the file is loaded, before any model runs: unknown keys and
 parameter names (with the closest valid name), units, bounds of every nominal value,
 distribution arguments, correlations and production segments.
+
+This module knows no domain. A domain (the electrode line in :mod:`celltwin.containers`)
+subclasses :class:`Scenario` and sets its conventions as class attributes: the default
+components and chain, the group of parameters a ``"balance"`` entry closes to 1, and the
+``[scenario]`` settings that are handed to the cell container as options.
+
+Varying a scenario
+------------------
+:meth:`Scenario.varied` is the one way to change a scenario's nominal values and spreads;
+every analysis that moves settings (``--set``, inverse, product, robust, tolerances,
+calibration) goes through it. A parameter with nominal ``v0`` moved to ``v`` (shift
+``d = v - v0``) with its spread scaled by ``k`` becomes:
+
+==================  ==========================================================
+fixed               the value ``v``
+normal              mean ``v``, standard deviation ``k * std``
+lognormal           mean ``v``, standard deviation ``k * std`` (``v > 0``)
+uniform             ``[v + k (low - v0), v + k (high - v0)]``: the interval moves
+                    with the nominal and stretches about it
+truncated-normal    mean ``v``, std ``k * std``, each bound ``v + k (b - v0)``
+kde                 every datum ``x`` becomes ``v + k (x - v0)``
+==================  ==========================================================
+
+So a distribution keeps its shape and its position relative to the nominal. A new
+standard deviation (``stds``) sets ``std`` directly; for a fixed parameter it makes the
+parameter normal. A value given for the balance parameter fixes it (it no longer closes
+the balance). ``fix`` drops a parameter's distribution and keeps its (new) nominal.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,16 +49,33 @@ from .catalog import Catalog, default_catalog
 from .chain import ProcessChain
 from .errors import ParameterError, ScenarioError, closest, unknown
 from .registry import containers as registry
-from .units import affine, convert
+from .units import affine, convert, unit_suffix
 from .uncertainty import DISTRIBUTIONS, METHODS, Uncertain, check_correlation, joint_distribution, read_column, sample
 
 SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs")
-SCENARIO_KEYS = ("name", "description", "chain", "cell", "current_density", "components")
+SCENARIO_KEYS = ("name", "description", "chain", "cell", "components")
 PARAM_KEYS = ("value", "unit", "std", "rel_std", "distribution", "low", "high", "data", "column")
 STUDY_KEYS = ("samples", "seed", "method")
 SEGMENT_KEYS = ("count", "between", "drift")
 SPEC_KEYS = ("value", "rel_tol", "abs_tol", "min", "max", "unit")
-DEFAULT_COMPONENTS = ("AM", "CA", "PB")
+
+
+@dataclass(frozen=True)
+class CellSetting:
+    """A ``[scenario]`` key that is handed to the cell container as an option of the same name."""
+
+    default: float
+    unit: str
+    low: float = 0.0
+    description: str = ""
+
+    def check(self, key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                or not value > self.low:
+            raise ScenarioError(f"[scenario] {key} = {value!r} {self.unit} must be a number in ({self.low:g}, inf) "
+                                f"{self.unit}", parameter=key, value=value, unit=self.unit,
+                                valid=f"({self.low:g}, inf)")
+        return float(value)
 
 
 def _check_keys(where: str, table: Mapping, allowed) -> None:
@@ -52,7 +97,17 @@ class Segments:
 
 @dataclass
 class Scenario:
-    """A resolved scenario: every value in catalog units."""
+    """A resolved scenario: every value in catalog units.
+
+    Subclasses set the domain's conventions (see the module docstring).
+    """
+
+    #: formulation components when ``[scenario] components`` is not given
+    default_components: ClassVar[tuple[str, ...]] = ()
+    #: container names when ``[scenario] chain`` is not given
+    default_chain: ClassVar[tuple[str, ...]] = ()
+    #: ``[scenario]`` keys handed to the cell container as options
+    cell_settings: ClassVar[dict[str, CellSetting]] = {}
 
     name: str
     chain_steps: list[str]
@@ -66,12 +121,22 @@ class Scenario:
     segments: Segments = field(default_factory=Segments)
     study: dict[str, Any] = field(default_factory=lambda: {"samples": 1000, "seed": 2022, "method": "mc"})
     cell: str | None = None
-    current_density: float = 1.0
+    cell_options: dict[str, float] = field(default_factory=dict)
     description: str = ""
     source: str = ""
     specs: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (low, high), catalog unit
 
+    @classmethod
+    def balance_group(cls, components: Sequence[str]) -> list[str]:
+        """The parameters that sum to 1 and one of which may be given as ``"balance"`` (none here)."""
+        return []
+
     # -- loading ------------------------------------------------------------------
+    @classmethod
+    def resolve(cls, scenario: Scenario | str | Path) -> Scenario:
+        """``scenario`` itself, or the scenario that name or path loads."""
+        return scenario if isinstance(scenario, Scenario) else cls.load(scenario)
+
     @classmethod
     def load(cls, name_or_path: str | Path) -> Scenario:
         """Load a built-in scenario by name, or a TOML file by path."""
@@ -91,18 +156,17 @@ class Scenario:
         data = copy.deepcopy(dict(data))
         _check_keys("scenario file", data, SECTIONS)
         head = data.get("scenario", {})
-        _check_keys("[scenario]", head, SCENARIO_KEYS)
-        steps = list(head.get("chain", ["mixing", "dispersion", "coating", "drying", "calendering"]))
+        _check_keys("[scenario]", head, SCENARIO_KEYS + tuple(cls.cell_settings))
+        steps = list(head.get("chain", cls.default_chain))
         for s in steps:
             registry.get(s)  # raises with the closest name
         cell = head.get("cell")
         if cell is not None:
             registry.get(cell)
-        components = tuple(head.get("components", DEFAULT_COMPONENTS))
+        components = tuple(head.get("components", cls.default_components))
         catalog = default_catalog(components)
-        current = float(head.get("current_density", 1.0))
-        if not current > 0:
-            raise ScenarioError(f"current_density = {current} mA/cm^2 must be positive (valid range (0, inf))")
+        cell_options = {k: setting.check(k, head.get(k, setting.default)) for k, setting in cls.cell_settings.items()}
+        group = cls.balance_group(components)
 
         fixed: dict[str, float] = {}
         uncertain: dict[str, Uncertain] = {}
@@ -112,9 +176,9 @@ class Scenario:
                 raise ScenarioError(f"[parameters]: unknown parameter {pname!r}{closest(pname, catalog)}")
             entry = catalog[pname]
             if spec == "balance":
-                if not pname.startswith("w_") or balance is not None:
-                    raise ScenarioError(f"[parameters]: {pname} = \"balance\" is only allowed for exactly one "
-                                        "mass fraction w_<component>")
+                if pname not in group or balance is not None:
+                    raise ScenarioError(f"[parameters]: {pname} = \"balance\" is only allowed for exactly one of "
+                                        f"{', '.join(group) or '(none in this kind of scenario)'}", parameter=pname)
                 balance = pname
             elif isinstance(spec, (int, float)) and not isinstance(spec, bool):
                 fixed[pname] = float(spec)
@@ -170,16 +234,16 @@ class Scenario:
         sc = cls(name=head.get("name", Path(source).stem if source else "scenario"), chain_steps=steps,
                  components=components, catalog=catalog, fixed=fixed, uncertain=uncertain, balance=balance,
                  container_options=options, correlation=correlation, segments=segments, study=study,
-                 cell=cell, current_density=current, description=head.get("description", ""), source=source,
+                 cell=cell, cell_options=cell_options, description=head.get("description", ""), source=source,
                  specs={k: spec_window(k, v, catalog) for k, v in data.get("specs", {}).items()})
         sc.build_chain()  # every structural problem is reported at load time
         return sc
 
     # -- what the scenario gives --------------------------------------------------
     def close_balance(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Set the "balance" mass fraction to 1 - the others, in place (floats or arrays)."""
+        """Set the "balance" parameter to 1 - the rest of its group, in place (floats or arrays)."""
         if self.balance:
-            others = [f"w_{c}" for c in self.components if f"w_{c}" != self.balance]
+            others = [w for w in self.balance_group(self.components) if w != self.balance]
             values[self.balance] = 1.0 - sum(values[w] for w in others)
         return values
 
@@ -192,14 +256,16 @@ class Scenario:
         return set(self.fixed) | set(self.uncertain) | ({self.balance} if self.balance else set())
 
     def containers(self, with_cell: bool = True) -> list:
-        names = self.chain_steps + ([self.cell] if with_cell and self.cell else [])
-        out = []
-        for n in names:
-            opts = dict(self.container_options.get(n, {}))
-            if n == self.cell:
-                opts.setdefault("current_density", self.current_density)
-            out.append(registry.get(n)(self.components, **opts))
-        return out
+        out = [registry.get(n)(self.components, **self.container_options.get(n, {})) for n in self.chain_steps]
+        return out + [self.cell_container()] if with_cell and self.cell else out
+
+    def cell_container(self, name: str | None = None):
+        """The scenario's cell container (or the registered container ``name``) with the scenario's options."""
+        name = name or self.cell
+        if name is None:
+            raise ScenarioError(f"scenario {self.name!r} has no cell model: set [scenario] cell")
+        opts = {**self.cell_options, **self.container_options.get(name, {})}
+        return registry.get(name)(self.components, **opts)
 
     def build_chain(self, with_cell: bool = True) -> ProcessChain:
         """The validated chain of this scenario (with its cell model unless told not to)."""
@@ -244,7 +310,7 @@ class Scenario:
         if self.balance:
             params[self.balance] = "balance"
         head = {"name": self.name, "chain": self.chain_steps, "components": list(self.components),
-                "current_density": self.current_density}
+                **self.cell_options}
         if self.cell:
             head["cell"] = self.cell
         if self.description:
@@ -273,21 +339,94 @@ class Scenario:
         return tomli_w.dumps(self.to_dict())
 
     def with_values(self, **values: float) -> Scenario:
-        """A copy with some nominal values replaced (uncertainty kept, std unchanged)."""
-        new = copy.deepcopy(self)
-        for k, v in values.items():
+        """A copy with some nominal values replaced (see :meth:`varied` for the rule)."""
+        return self.varied(values)
+
+    def varied(self, values: Mapping[str, float] | None = None, *, scales: Mapping[str, float] | None = None,
+               stds: Mapping[str, float] | None = None, fix: Iterable[str] = ()) -> Scenario:
+        """A copy with nominal values moved, spreads scaled or set, or parameters fixed.
+
+        The one path by which celltwin changes a scenario; the rule for every distribution
+        kind is in the module docstring. ``values`` are in catalog units and validated
+        against the catalog; ``scales`` multiply a spread (> 0); ``stds`` set a standard
+        deviation (catalog unit, > 0); ``fix`` drops the distribution of the named inputs.
+        The order of the uncertain inputs is kept (it decides which uniform of a seeded
+        sample feeds which input); a newly uncertain input comes last.
+        """
+        values = {k: float(v) for k, v in (values or {}).items()}
+        scales = {k: float(v) for k, v in (scales or {}).items()}
+        stds = {k: float(v) for k, v in (stds or {}).items()}
+        fix = set(fix)
+        for k in [*values, *scales, *stds, *fix]:
             if k not in self.catalog:
-                raise ParameterError(f"unknown parameter {k!r}{closest(k, self.catalog)}")
+                raise ParameterError(f"unknown parameter {k!r}{closest(k, self.catalog)}", parameter=k)
+            if k not in self.given:
+                raise ParameterError(f"{k!r} is computed by the chain, not set by the scenario; settings: "
+                                     f"{', '.join(sorted(self.given))}", parameter=k)
+        for k, v in values.items():
             self.catalog[k].validate(v)
-            if k in new.uncertain:
-                u = new.uncertain[k]
-                new.uncertain[k] = Uncertain(**{**u.__dict__, "value": float(v)})
-            else:
-                new.fixed[k] = float(v)
-                if k == new.balance:
-                    new.balance = None
-        new.build_chain()
-        return new
+        for kind, table in (("scale", scales), ("std", stds)):
+            for k, v in table.items():
+                if not (v > 0 and math.isfinite(v)):
+                    unit = "1" if kind == "scale" else self.catalog[k].unit
+                    raise ParameterError(f"{kind} of {k} = {v:g}{unit_suffix(unit)} must be positive "
+                                         "(valid range (0, inf))", parameter=k, value=v, unit=unit,
+                                         valid="(0, inf)")
+        fixed, uncertain = dict(self.fixed), dict(self.uncertain)
+        balance = None if self.balance in values or self.balance in fix else self.balance
+        for k in dict.fromkeys([*values, *scales, *stds, *fix]):
+            u = uncertain.get(k)
+            if u is None:
+                if k in scales:
+                    raise ParameterError(f"{k!r} has no spread to scale: it is fixed in this scenario; uncertain: "
+                                         f"{', '.join(self.uncertain)}", parameter=k)
+                v = values.get(k, fixed.get(k))
+                if v is None:  # the balance parameter
+                    v = self.nominal()[k]
+                if k in stds and k not in fix:
+                    uncertain[k] = Uncertain(k, "normal", v, std=stds[k])
+                    fixed.pop(k, None)
+                else:
+                    fixed[k] = v
+                continue
+            if k in fix:
+                fixed[k] = values.get(k, u.value)
+                del uncertain[k]
+                continue
+            uncertain[k] = moved(u, values.get(k), scales.get(k), stds.get(k))
+        return dataclasses.replace(self, fixed=fixed, uncertain=uncertain, balance=balance)
+
+
+#: distributions with a standard deviation that :meth:`Scenario.varied` can set
+STD_DISTRIBUTIONS = ("normal", "lognormal", "truncated-normal")
+
+
+def moved(u: Uncertain, value: float | None = None, scale: float | None = None,
+          std: float | None = None) -> Uncertain:
+    """``u`` with its nominal moved to ``value``, its spread scaled by ``scale`` or its
+    standard deviation set to ``std`` (the rule of the module docstring)."""
+    v = u.value if value is None else float(value)
+    k = 1.0 if scale is None else float(scale)
+    if std is not None:
+        if u.distribution not in STD_DISTRIBUTIONS:
+            raise ParameterError(f"{u.name}: a {u.distribution} distribution has no standard deviation to set "
+                                 f"(possible for {', '.join(STD_DISTRIBUTIONS)})", parameter=u.name)
+        k = float(std) / float(u.std)
+
+    def around(x):
+        return None if x is None else v + k * (x - u.value) if math.isfinite(x) else x
+
+    if u.distribution == "kde":
+        return dataclasses.replace(u, value=v, data=tuple(v + k * (x - u.value) for x in u.data))
+    if u.distribution == "uniform":
+        return dataclasses.replace(u, value=v, low=around(u.low), high=around(u.high))
+    new_std = float(std) if std is not None else (None if u.std is None else u.std * k)
+    if u.distribution == "truncated-normal":
+        return dataclasses.replace(u, value=v, std=new_std, low=around(u.low), high=around(u.high))
+    if u.distribution == "lognormal" and not v > 0:
+        raise ParameterError(f"{u.name} = {v:g}: a lognormal needs a positive nominal value", parameter=u.name,
+                             value=v, valid="(0, inf)")
+    return dataclasses.replace(u, value=v, std=new_std)
 
 
 def _parse_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):

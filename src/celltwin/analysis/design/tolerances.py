@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import MissingDependencyError, ParameterError
-from ..platform.scenario import Scenario
-from .robust import CommonRandomNumbers
-from .specs import Spec, YieldResult, as_specs, in_spec, yield_of
+from ...containers.scenario import ElectrodeScenario
+from ...platform.errors import MissingDependencyError, ParameterError
+from ...platform.scenario import Scenario
+from ..uq.sampling import CommonRandomNumbers
+from ..uq.specs import Spec, YieldResult, as_specs, in_spec, yield_of
 
 #: stands in for "held exact": OpenTURNS needs a positive spread
 EXACT = 1e-9
@@ -138,7 +139,7 @@ def production_tolerances(scenario: Scenario | str, specs=None, *, target: float
     ``specs`` to the scenario's ``[specs]``. ``n`` samples on common random numbers.
     """
     t0 = time.perf_counter()
-    sc = Scenario.load(scenario) if isinstance(scenario, str) else scenario
+    sc = ElectrodeScenario.resolve(scenario)
     specs = as_specs(specs if specs is not None else dict(sc.specs), sc.catalog)
     if not specs:
         raise ParameterError("no specification windows: give specs or a [specs] table in the scenario")
@@ -210,9 +211,7 @@ def _variance_shares(sc, chain, specs, scales, nominal) -> dict[str, dict[str, f
     for j, k in enumerate(names):
         values[k][2 * j] += steps[j]
         values[k][2 * j + 1] -= steps[j]
-    if sc.balance:
-        values[sc.balance] = 1.0 - sum(values[f"w_{c}"] for c in sc.components if f"w_{c}" != sc.balance)
-    res = chain.evaluate(values, on_invalid="mask")
+    res = chain.evaluate(sc.close_balance(values), on_invalid="mask")
     out = {}
     for s in specs:
         y = np.asarray(res[s.name], dtype=float)

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..containers.calendering import volume_fractions
-from ..containers.drying import compacted
-from ..platform.chain import ProcessChain
-from ..platform.errors import ParameterError, SolverError
-from ..platform.registry import containers as registry
-from ..platform.scenario import Scenario
-from ..platform.units import unit_suffix
-from .inverse import BatchEvaluator, InverseResult, UnreachableTargetError, free_bounds, inverse
+from ...containers.scenario import ElectrodeScenario
+from ...platform.chain import NestedChain, ProcessChain
+from ...platform.errors import ParameterError, SolverError, UnreachableTargetError
+from ...platform.scenario import Scenario
+from ...platform.units import unit_suffix
+from .inverse import InverseResult, inverse
+from .space import DesignSpace
 
 STRUCTURE = ("m_dry", "eps_cal")
 
@@ -57,27 +56,6 @@ class ProductDesign:
                     "cell_solves": self.cell_solves, "chain_evaluations": self.process.evaluations,
                     "wall_time_s": self.wall_time})
         return out
-
-
-def cell_container(sc: Scenario, name: str | None = None):
-    """The scenario's cell-model container (default "half-cell") with the scenario's options."""
-    name = name or sc.cell or "half-cell"
-    opts = dict(sc.container_options.get(name, {}))
-    opts.setdefault("current_density", sc.current_density)
-    return registry.get(name)(sc.components, **opts)
-
-
-def structure_inputs(state: Mapping[str, float], components, m_dry, eps_cal) -> dict[str, np.ndarray]:
-    """Cell-model inputs of a calendered structure (m_dry in mg/cm^2, eps_cal) at the
-    formulation in ``state``: h_cal (um) by eq. 13, X_i by eq. 16."""
-    m_dry, eps_cal = np.asarray(m_dry, dtype=float), np.asarray(eps_cal, dtype=float)
-    h_cm, _ = compacted(m_dry * 1e-3, state["rho_solids"], eps_cal)
-    out = {"m_dry": m_dry, "eps_cal": eps_cal, "h_cal": h_cm * 1e4,
-           "rho_cal": state["rho_solids"] * (1 - eps_cal)}
-    formulation = {k: state[k] for c in components for k in (f"w_{c}", f"rho_{c}")}
-    out.update(volume_fractions(formulation, components, eps_cal))
-    out.update(formulation)
-    return out
 
 
 class Region:
@@ -117,7 +95,7 @@ class Region:
                 "(heaviest)")
 
 
-def reachable_region(run: BatchEvaluator, bounds: Mapping[str, tuple[float, float]], *,
+def reachable_region(run: NestedChain, bounds: Mapping[str, tuple[float, float]], *,
                      points: int = 20_000, bins: int = 40) -> Region:
     """What the chain makes over the box of the free process parameters: a grid over the box
     (the chain costs microseconds a point), binned by m_dry, with the least and greatest
@@ -125,7 +103,7 @@ def reachable_region(run: BatchEvaluator, bounds: Mapping[str, tuple[float, floa
     names = list(bounds)
     k = max(2, int(points ** (1 / len(names))))
     grid = np.array(list(itertools.product(*[np.linspace(*bounds[n], k) for n in names])))
-    res = run(grid)
+    res = run.evaluate(grid)
     m, e = (np.asarray(res[k_])[res.valid] for k_ in STRUCTURE)
     for key, v in zip(STRUCTURE, (m, e), strict=True):
         if v.size == 0 or np.ptp(v) == 0:
@@ -169,8 +147,8 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
     from scipy.optimize import minimize
 
     t0 = time.perf_counter()
-    sc = Scenario.load(scenario) if isinstance(scenario, str) else scenario
-    cellc = cell_container(sc, cell)
+    sc = ElectrodeScenario.resolve(scenario)
+    cellc = sc.cell_container(cell or sc.cell or "half-cell")
     known = [*cellc.outputs(), *STRUCTURE, "h_cal", "rho_cal"]
     for k in [objective, *requirements]:
         if k not in known:
@@ -181,24 +159,27 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
 
     chain = sc.build_chain(with_cell=False)
     base = sc.nominal()
-    bounds = free_bounds(sc, free, base)
-    run = BatchEvaluator(sc, chain, list(bounds), base)
+    space = DesignSpace.of(sc, free, base)
+    run = chain.function(space.names, fixed=base, complete=sc.close_balance)
     state = {k: float(np.asarray(v).reshape(-1)[0])
-             for k, v in run(np.array([[base[n] for n in bounds]])).items()}
+             for k, v in run.evaluate(np.array([[base[n] for n in space.names]])).items()}
     region = (Region.box(structure_bounds["m_dry"], structure_bounds["eps_cal"]) if structure_bounds
-              else reachable_region(run, bounds))
+              else reachable_region(run, space.bounds))
 
-    cell_chain = ProcessChain([cellc], set(cellc.inputs()), sc.catalog)
+    # stage 1 asks the calendering container for the structure at a given porosity and
+    # hands it to the cell model: the designed structure through the chain's own equations
+    compaction = chain.producer("eps_cal").at_porosity()
+    design_inputs = [p for p in compaction.inputs() if p not in STRUCTURE]
+    cell_chain = ProcessChain([compaction, cellc], {*STRUCTURE, *design_inputs}, sc.catalog)
     solves = 0
 
     def perf(z: np.ndarray) -> dict[str, np.ndarray]:
         nonlocal solves
         m, eps = region.structure(z)
-        design = structure_inputs(state, sc.components, m, eps)
-        res = cell_chain.evaluate({k: np.broadcast_to(v, m.shape) for k, v in design.items()
-                                   if k in cellc.inputs()}, on_invalid="mask")
+        values = {"m_dry": m, "eps_cal": eps, **{k: np.full(m.shape, state[k]) for k in design_inputs}}
+        res = cell_chain.evaluate(values, on_invalid="mask")
         solves += m.shape[0]
-        out = {**design, **res}
+        out = dict(res)
         out["reasons"] = res.reasons
         return out
 
@@ -211,7 +192,7 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
         if key not in cache:
             steps = np.where(z + fd_step <= 1.0, fd_step, -fd_step)
             res = perf(np.vstack([z, z + np.diag(steps)]))
-            vals = {k: np.asarray(res[k], dtype=float) for k in [objective, *reqs]}
+            vals = {k: np.asarray(res[k], dtype=float) for k in dict.fromkeys([objective, *reqs, "h_cal", "rho_cal"])}
             if not all(np.isfinite(v).all() for v in vals.values()):
                 m, eps = region.structure(z)
                 raise SolverError(f"stage 1: the cell model failed near m_dry = {m[0]:.4g} "
@@ -245,11 +226,10 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
             raise UnreachableTargetError(
                 f"requirement {k} {side}{u} is unreachable: the best structure within {region.describe()} "
                 f"(what the chain makes within the free process bounds) gives {k} = {v:.6g}{u}")
-    structure = {"m_dry": float(x[0]), "eps_cal": float(x[1])}
-    derived = structure_inputs(state, sc.components, x[0], x[1])
-    structure.update(h_cal=float(derived["h_cal"]), rho_cal=float(derived["rho_cal"]))
+    structure = {"m_dry": float(x[0]), "eps_cal": float(x[1]),
+                 "h_cal": predicted["h_cal"], "rho_cal": predicted["rho_cal"]}
 
-    process = inverse(sc, {k: structure[k] for k in STRUCTURE}, bounds, rtol=rtol)
+    process = inverse(sc, {k: structure[k] for k in STRUCTURE}, space.bounds, rtol=rtol)
     full = ProcessChain(sc.containers(with_cell=False) + [cellc], sc.given, sc.catalog)
     final = full.evaluate({k: process.values[k] for k in full.inputs})
     solves += 1

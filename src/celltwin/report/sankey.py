@@ -14,14 +14,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.uq.study import CELL_INPUTS
 from ..platform.errors import MissingDependencyError
+from .style import DOMAIN_COLOURS as COLORS
 
 COLUMNS = {"formulation": 0, "raw-material": 0, "process": 0, "structural": 1,
            "battery-model": 2, "performance": 3}
 """Column of each catalog domain, left to right."""
 
-COLORS = {"formulation": "#4c72b0", "raw-material": "#8172b3", "process": "#55a868",
-          "structural": "#dd8452", "battery-model": "#937860", "performance": "#c44e52"}
+
+def study_figure(study):
+    """The Sankey of a study: the structural parameters that feed the cell model and the
+    performance they drive (seed 004, Fig. 10)."""
+    s = study.sensitivity
+    keep = ((s["stage"] == "structure-performance")
+            | ((s["stage"] == "process-structure") & s["output"].isin(CELL_INPUTS)))
+    catalog = study.scenario.catalog
+    names = set(s["input"]) | set(s["output"])
+    return figure(links(s[keep]), {n: catalog[n].domain for n in names if n in catalog},
+                  units={n: catalog[n].unit for n in names if n in catalog},
+                  title=f"{study.scenario.name}: ANCOVA indices S, process -> structure -> performance")
 
 
 def links(indices: pd.DataFrame, *, index: str = "S", min_flow: float = 0.01) -> pd.DataFrame:

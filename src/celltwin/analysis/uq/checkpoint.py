@@ -12,14 +12,28 @@ import os
 import re
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..platform.errors import ScenarioError
+from ...platform.errors import ScenarioError
 
 CHUNK_FILE = re.compile(r"^chunk-(\d{6})\.parquet$")
+
+
+@dataclass
+class ChunkResult:
+    """One evaluated chunk: the rows (inputs, outputs, ``valid``, ``rejected``) and its record."""
+
+    index: int
+    frame: pd.DataFrame
+    rejections: dict[str, int]
+    step_seconds: dict[str, float]
+    failures: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    worker: str = ""
 
 
 class Checkpoint:
@@ -74,8 +88,6 @@ class Checkpoint:
 
     def discard(self) -> None:
         """Remove the chunks once the study folder holds the finished result (they duplicate it)."""
-        import shutil
-
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- chunks -----------------------------------------------------------------------
@@ -83,7 +95,7 @@ class Checkpoint:
         return self.folder / f"chunk-{index:06d}.parquet"
 
     def write(self, result) -> Path:
-        """Write one :class:`~celltwin.analysis.execution.ChunkResult` atomically."""
+        """Write one :class:`ChunkResult` atomically."""
         frame = result.frame.copy()
         frame.attrs = {"chunk": {"index": result.index, "rejections": result.rejections,
                                  "step_seconds": result.step_seconds, "failures": result.failures,
@@ -94,10 +106,8 @@ class Checkpoint:
         os.replace(tmp, final)
         return final
 
-    def read(self, index: int):
-        """A chunk written earlier, as a :class:`~celltwin.analysis.execution.ChunkResult`."""
-        from .execution import ChunkResult
-
+    def read(self, index: int) -> ChunkResult:
+        """A chunk written earlier."""
         frame = pd.read_parquet(self.path(index))
         meta = frame.attrs.get("chunk", {})
         frame.attrs = {}

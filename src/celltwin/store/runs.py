@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import CelltwinError, ParameterError
+from ..analysis.uq.sampling import Propagation, scenario_fingerprint
+from ..platform.errors import ParameterError, RunStoreError
 
 #: distributions whose version goes into every run's provenance
 TRACKED_PACKAGES = ("celltwin", "numpy", "scipy", "pandas", "pyarrow", "openturns", "pybamm", "pybammsolvers",
@@ -59,10 +60,6 @@ CREATE TABLE IF NOT EXISTS run_stats (
     run_id VARCHAR, name VARCHAR, role VARCHAR, unit VARCHAR, n BIGINT,
     mean DOUBLE, std DOUBLE, p05 DOUBLE, p50 DOUBLE, p95 DOUBLE);
 """
-
-
-class RunStoreError(CelltwinError, LookupError):
-    """A run that is not in the store, or a store that cannot be opened."""
 
 
 def default_path() -> Path:
@@ -133,7 +130,7 @@ def _utc(t: float | None) -> datetime | None:
 
 
 @dataclass
-class Comparison:
+class RunComparison:
     """Two runs side by side: the inputs that differ and how every output moved."""
 
     a: dict[str, Any]
@@ -190,7 +187,7 @@ class RunStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     # -- writing -------------------------------------------------------------------------------
-    def record(self, scenario, frame: pd.DataFrame, *, outputs: list[str] | None = None,
+    def record(self, scenario, run: Propagation, *, outputs: list[str] | None = None,
                status: str = "complete", samples_path: str | Path | None = None,
                output_dir: str | Path | None = None, command: str | None = None, note: str = "",
                started: float | None = None, finished: float | None = None,
@@ -198,14 +195,13 @@ class RunStore:
                extra_failures: Mapping[str, int] | None = None) -> str:
         """Record one study and return its run id.
 
-        Timings, backend, seed and failure counts are read from ``frame.attrs["execution"]``
-        (set by :func:`~celltwin.analysis.execution.propagate_chunked`) unless given; a seed
-        that is neither given nor in the frame is recorded as unknown (NULL).
+        Timings, backend, seed and failure counts are read from the run's ``execution``
+        record (:func:`~celltwin.analysis.uq.sampling.monte_carlo`) unless given; a seed
+        that is neither given nor recorded is stored as unknown (NULL).
         ``outputs`` are the computed columns (default: every column the scenario does not give).
         """
-        from .execution import scenario_fingerprint
-
-        ex = dict(frame.attrs.get("execution", {}))
+        frame = run.frame
+        ex = dict(run.execution)
         now = time.time()
         started = started if started is not None else ex.get("started", now)
         finished = finished if finished is not None else ex.get("finished", now)
@@ -227,7 +223,7 @@ class RunStore:
             "samples": len(frame), "method": ex.get("method"), "status": status,
             "started": _utc(started), "finished": _utc(finished), "wall_seconds": float(finished - started),
             "n_valid": int(valid.sum()), "n_rejected": int((~valid).sum()), "n_failed": int(out_nan.sum()),
-            "rejections": json.dumps(frame.attrs.get("rejections", {})), "failures": json.dumps(failures),
+            "rejections": json.dumps(run.rejections), "failures": json.dumps(failures),
             "backend": ex.get("backend", "in-process"), "chunks": ex.get("chunks"),
             "reused_chunks": ex.get("reused_chunks"), "git_revision": rev, "git_dirty": dirty,
             "versions": json.dumps(package_versions()), "python": sys.version.split()[0],
@@ -299,7 +295,7 @@ class RunStore:
             raise RunStoreError(f"run {row['run_id']}: samples file {path!r} is not available")
         return pd.read_parquet(path)
 
-    def compare(self, a: str, b: str) -> Comparison:
+    def compare(self, a: str, b: str) -> RunComparison:
         """Which inputs differ between two runs, and how their outputs moved.
 
         ``z`` is the change of the mean over its Monte Carlo standard error: |z| > 3 is a
@@ -329,7 +325,7 @@ class RunStore:
         outputs = pd.DataFrame(rows, columns=["name", "role", "unit", "mean_a", "mean_b", "d_mean", "d_mean_pct", "z",
                                               "std_a", "std_b", "d_std", "d_std_pct"])
         outputs = outputs.sort_values(["role", "name"], ascending=[False, True], ignore_index=True)
-        return Comparison(ra, rb, inputs, outputs)
+        return RunComparison(ra, rb, inputs, outputs)
 
 
 def _user() -> str:
@@ -339,29 +335,28 @@ def _user() -> str:
         return ""
 
 
-def record_run(scenario, frame: pd.DataFrame, store: RunStore | str | Path | None = None, **kwargs) -> str:
-    """Record a study in ``store`` (default: :func:`default_path`); returns the run id."""
+def record_run(scenario, run: Propagation, store: RunStore | str | Path | None = None, **kwargs) -> str:
+    """Record a Monte Carlo run in ``store`` (default: :func:`default_path`); returns the run id."""
     if store is not None and not isinstance(store, (RunStore, str, Path)):
-        raise ParameterError(f"store = {store!r} must be a RunStore or a path")
+        raise ParameterError(f"store = {store!r} must be a RunStore or a path", parameter="store")
     rs = store if isinstance(store, RunStore) else RunStore(store)
-    return rs.record(scenario, frame, **kwargs)
+    return rs.record(scenario, run, **kwargs)
 
 
 def record_study(study, directory: str | Path | None = None, store: RunStore | str | Path | None = None, *,
                  command: str | None = None, note: str = "") -> str:
-    """Record a finished :class:`~celltwin.analysis.study.Study` (after ``study.save(directory)``).
+    """Record a finished :class:`~celltwin.analysis.uq.study.Study` (after ``study.save(directory)``).
 
     The steps are the study's own (nominal, monte_carlo, statistics, ANCOVA stages, save)
     and, inside the Monte Carlo, each container's summed evaluation time (``mc:NAME``).
     """
-    frame = study.samples
-    ex = frame.attrs.get("execution", {})
+    ex = study.monte_carlo.execution
     steps = {k: float(v) for k, v in study.timings.items()}
     steps.update({f"mc:{k}": float(v) for k, v in ex.get("step_seconds", {}).items()})
     finished = time.time()
     started = min(ex.get("started", finished), finished - sum(study.timings.values()))
     samples_path = Path(directory) / "samples.parquet" if directory else None
-    return record_run(study.scenario, frame, store, samples_path=samples_path
+    return record_run(study.scenario, study.monte_carlo, store, samples_path=samples_path
                       if samples_path is not None and samples_path.exists() else None,
                       output_dir=directory, command=command, note=note, started=started, finished=finished,
                       step_seconds=steps, seed=study.seed)

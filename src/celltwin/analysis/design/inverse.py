@@ -22,26 +22,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import ParameterError, closest
-from ..platform.scenario import Scenario
-from ..platform.units import unit_suffix
-
-#: default half-width of the box around the start value of a free parameter
-DEFAULT_SPAN = 0.5
-
-
-class UnreachableTargetError(ParameterError):
-    """The targets cannot be met with these free parameters and bounds (the message says why).
-
-    ``result`` holds the best :class:`InverseResult` found, when the search ran.
-    """
-
-    def __init__(self, message: str, result: InverseResult | None = None):
-        super().__init__(message)
-        self.result = result
-
-    def __reduce__(self):
-        return (type(self), (str(self), self.result))
+from ...containers.scenario import ElectrodeScenario
+from ...platform.chain import ProcessChain
+from ...platform.errors import ParameterError, UnreachableTargetError, closest
+from ...platform.scenario import Scenario
+from ...platform.units import unit_suffix
+from .space import DesignSpace
 
 
 @dataclass
@@ -84,97 +70,18 @@ class InverseResult:
         return pd.DataFrame(rows)
 
 
-def free_bounds(sc: Scenario, free, start: Mapping[str, float]) -> dict[str, tuple[float, float]]:
-    """Bounds of each free parameter: given ones, else ±50 % of its start value, always
-    inside the catalog's valid range (an open end is kept strictly open)."""
-    items = free.items() if isinstance(free, Mapping) else ((name, None) for name in free)
-    out = {}
-    for name, box in items:
-        if name not in sc.catalog:
-            raise ParameterError(f"free parameter: unknown parameter {name!r}{closest(name, sc.catalog)}")
-        if name not in sc.given or name == sc.balance:
-            raise ParameterError(f"free parameter {name!r} is not an input of this scenario "
-                                 f"(it is computed by the chain or closes the mass balance); free inputs: "
-                                 f"{', '.join(sorted(sc.given - {sc.balance}))}")
-        entry = sc.catalog[name]
-        x0 = start[name]
-        low, high = (x0 - DEFAULT_SPAN * abs(x0), x0 + DEFAULT_SPAN * abs(x0)) if box is None else map(float, box)
-        if box is not None and not low < high:
-            raise ParameterError(f"free parameter {name}: low = {low:g} must be below high = {high:g} {entry.unit}")
-        pad = 1e-9 * max(abs(low), abs(high), 1.0)
-        low = max(low, entry.low + (pad if entry.low_open else 0.0))
-        high = min(high, entry.high - (pad if entry.high_open else 0.0))
-        if not low < high:
-            raise ParameterError(f"free parameter {name}: bounds leave nothing of its valid range "
-                                 f"{entry.range_text} {entry.unit}")
-        out[name] = (low, high)
-    if not out:
-        raise ParameterError("no free parameters: name at least one with --free NAME")
-    return out
-
-
-class BatchEvaluator:
-    """The chain as a function of the free parameters, evaluated on batches of points.
-
-    Every other input keeps its value in ``base``; a free mass fraction re-closes the
-    scenario's balance. Counts points (``evaluations``) and batched calls (``calls``).
-    """
-
-    def __init__(self, sc: Scenario, chain, free: Sequence[str], base: Mapping[str, float]):
-        self.sc, self.chain, self.free, self.base = sc, chain, list(free), dict(base)
-        self.evaluations = 0
-        self.calls = 0
-
-    def __call__(self, x: np.ndarray):
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        values = {**self.base, **{n: x[:, j] for j, n in enumerate(self.free)}}
-        if self.sc.balance and self.sc.balance not in self.free and any(n.startswith("w_") for n in self.free):
-            values[self.sc.balance] = 1.0 - sum(values[f"w_{c}"] for c in self.sc.components
-                                                if f"w_{c}" != self.sc.balance)
-        self.evaluations += x.shape[0]
-        self.calls += 1
-        # every input as a full batch: containers then never see scalars mixed with arrays
-        values = {k: np.broadcast_to(np.asarray(v, dtype=float), (x.shape[0],)) for k, v in values.items()}
-        return self.chain.evaluate(values, on_invalid="mask")
-
-
-def _limits(v: Mapping[str, float]) -> dict[str, list[tuple[str, float, str]]]:
-    """Physical limits of structural targets at a chain state ``v`` (catalog units).
-
-    Each entry: (side, bound, why). Used to explain an unreachable target by its physics.
-    """
-    out: dict[str, list[tuple[str, float, str]]] = {}
-    if {"rho_solids", "eps_min", "eps_dry"} <= v.keys():
-        rs, em, ed = v["rho_solids"], v["eps_min"], v["eps_dry"]
-        out["rho_cal"] = [
-            ("upper", rs * (1 - em), f"calendering cannot compact below the minimal porosity eps_min = {em:.4g}, "
-                                     f"so rho_cal < rho_solids*(1-eps_min) = {rs:.4g}*(1-{em:.4g}) = "
-                                     f"{rs * (1 - em):.4g} g/cm^3 however high the line load q_L"),
-            ("lower", rs * (1 - ed), f"calendering only compacts: rho_cal >= rho_dry = rho_solids*(1-eps_dry) = "
-                                     f"{rs:.4g}*(1-{ed:.4g}) = {rs * (1 - ed):.4g} g/cm^3 (q_L = 0)")]
-        out["eps_cal"] = [
-            ("lower", em, f"the Meyer law (eq. 15) approaches eps_min = {em:.4g} only as q_L -> infinity"),
-            ("upper", ed, f"calendering only compacts: eps_cal <= eps_dry = {ed:.4g} (q_L = 0)")]
-        if "m_dry" in v:
-            md = v["m_dry"]
-            h_min = 10 * md / (rs * (1 - em))  # mg/cm^2 / (g/cm^3) = 10 um
-            out["h_cal"] = [("lower", h_min, f"at the minimal porosity eps_min = {em:.4g} a loading of m_dry = "
-                                             f"{md:.4g} mg/cm^2 is {h_min:.4g} um thick; no line load goes below")]
-    if "rho_solids" in v:
-        out["rho_dry"] = [("upper", v["rho_solids"], f"a dry coating cannot be denser than its solids, "
-                                                     f"rho_solids = {v['rho_solids']:.4g} g/cm^3")]
-    return out
-
-
-def _physics_reason(name: str, target: float, state: Mapping[str, float], unit: str) -> str | None:
-    for side, bound, why in _limits(state).get(name, []):
-        if (side == "upper" and target >= bound) or (side == "lower" and target <= bound):
-            return f"target {name} = {target:.6g}{unit_suffix(unit)} is unreachable: {why}"
+def physics_reason(chain: ProcessChain, name: str, target: float, state: Mapping[str, float]) -> str | None:
+    """Why ``target`` lies beyond a physical limit of the container computing ``name`` at
+    the chain state ``state`` (the container's own :meth:`~celltwin.platform.container.Container.limits`)."""
+    unit = chain.catalog[name].unit
+    for lim in chain.limits(state).get(name, []):
+        if (lim.side == "upper" and target >= lim.bound) or (lim.side == "lower" and target <= lim.bound):
+            return f"target {name} = {target:.6g}{unit_suffix(unit)} is unreachable: {lim.why}"
     return None
 
 
-def _check_reachable_in_principle(sc: Scenario, chain, targets: Mapping[str, float], free: Sequence[str],
-                                  start_values: Mapping[str, float]) -> None:
+def _check_reachable_in_principle(sc: Scenario, chain: ProcessChain, targets: Mapping[str, float],
+                                  free: Sequence[str], start_values: Mapping[str, float]) -> None:
     """Reasons known before any search: catalog range, dependency, fixed physical limits."""
     g = chain.graph
     for name, t in targets.items():
@@ -183,21 +90,21 @@ def _check_reachable_in_principle(sc: Scenario, chain, targets: Mapping[str, flo
         if entry.invalid_mask(t):
             raise UnreachableTargetError(f"target {name} = {t:.6g}{u} is unreachable: it lies "
                                          f"outside the valid range {entry.range_text}{u} "
-                                         f"({entry.description})")
+                                         f"({entry.description})", parameter=name, value=t,
+                                         unit=entry.unit, valid=entry.range_text)
         if name in free:
             continue
         if name not in g or not any(f in g and nx.has_path(g, f, name) for f in free):
             raise UnreachableTargetError(f"target {name} = {t:.6g}{u} is unreachable: it does not "
                                          f"depend on any free parameter ({', '.join(free)}); free one of its upstream "
                                          f"inputs instead")
-        # a limit whose ingredients no free parameter moves holds for every setting
+        # a limit whose inputs no free parameter moves holds for every setting
         moved = set().union(*(nx.descendants(g, f) for f in free if f in g)) | set(free)
-        ingredients = {"rho_cal": {"rho_solids", "eps_min", "eps_dry"}, "eps_cal": {"eps_min", "eps_dry"},
-                       "rho_dry": {"rho_solids"}}.get(name)
-        if ingredients and not ingredients & moved:
-            why = _physics_reason(name, t, start_values, entry.unit)
-            if why:
-                raise UnreachableTargetError(why)
+        fixed_limits = [lim for lim in chain.limits(start_values).get(name, []) if not set(lim.depends) & moved]
+        for lim in fixed_limits:
+            if (lim.side == "upper" and t >= lim.bound) or (lim.side == "lower" and t <= lim.bound):
+                raise UnreachableTargetError(f"target {name} = {t:.6g}{u} is unreachable: {lim.why}",
+                                             parameter=name, value=t, unit=entry.unit)
 
 
 def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
@@ -226,20 +133,14 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
     from scipy.optimize import least_squares
 
     t0 = time.perf_counter()
-    sc = Scenario.load(scenario) if isinstance(scenario, str) else scenario
+    sc = ElectrodeScenario.resolve(scenario)
     targets = {k: float(v) for k, v in targets.items()}
     if not targets:
-        raise ParameterError("no targets: give at least one with --target NAME=VALUE")
+        raise ParameterError("no targets: give at least one target NAME=VALUE", parameter="targets")
     for k in targets:
         if k not in sc.catalog:
-            raise ParameterError(f"target: unknown parameter {k!r}{closest(k, sc.catalog)}")
-    base = sc.nominal()
-    if start:
-        for k, v in start.items():
-            sc.catalog[k].validate(v)
-        base.update({k: float(v) for k, v in start.items()})
-        if sc.balance and sc.balance not in start:
-            base = sc.close_balance(base)
+            raise ParameterError(f"target: unknown parameter {k!r}{closest(k, sc.catalog)}", parameter=k)
+    base = sc.varied(start).nominal()
     if with_cell is None:
         with_cell = any(sc.catalog[k].domain == "performance" for k in targets)
     chain = sc.build_chain(with_cell=with_cell)
@@ -248,13 +149,11 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
         raise ParameterError(f"target(s) {', '.join(uncomputed)} are not computed by this scenario's chain"
                              + ("" if sc.cell else "; performance needs a cell model: set [scenario] cell = "
                                 "\"half-cell\", or run the two-stage product_design"))
-    bounds = free_bounds(sc, free, base)
-    names = list(bounds)
-    lo = np.array([bounds[n][0] for n in names])
-    hi = np.array([bounds[n][1] for n in names])
-    x0 = np.clip(np.array([base[n] for n in names]), lo, hi)
-    run = BatchEvaluator(sc, chain, names, base)
-    start_state = dict(run(x0[None, :]).items())
+    space = DesignSpace.of(sc, free, base)
+    names = space.names
+    x0 = space.clip([base[n] for n in names])
+    run = chain.function(names, fixed=base, complete=sc.close_balance)
+    start_state = dict(run.evaluate(x0[None, :]).items())
     start_state = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in start_state.items()}
     _check_reachable_in_principle(sc, chain, targets, names, start_state)
 
@@ -271,9 +170,6 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
         r = (y - t) / scale
         return np.where(np.isfinite(r), r, penalty)
 
-    def to_x(z):
-        return lo + np.asarray(z) * (hi - lo)
-
     cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
     def both(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -281,45 +177,43 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
         if key not in cache:
             steps = np.where(z + h <= 1.0, h, -h)
             pts = np.vstack([z, z + np.diag(steps)])
-            r = residuals_of(run(to_x(pts)))
+            r = residuals_of(run.evaluate(space.from_unit(pts)))
             cache.clear()
             cache[key] = (r[0], ((r[1:] - r[0]) / steps[:, None]).T)
         return cache[key]
 
-    z0 = (x0 - lo) / (hi - lo)
+    z0 = space.to_unit(x0)
     sol = least_squares(lambda z: both(z)[0], z0, jac=lambda z: both(z)[1], bounds=(0.0, 1.0),
                         method="trf", xtol=1e-14, ftol=1e-14, gtol=1e-14,
                         max_nfev=max(10, max_evaluations // (len(names) + 1)))
-    x = to_x(sol.x)
-    res = run(x[None, :])
+    x = space.from_unit(sol.x)
+    res = run.evaluate(x[None, :])
     state = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in res.items()}
     achieved = {k: state[k] for k in tnames}
     resid = {k: float((achieved[k] - targets[k]) / scale[i]) for i, k in enumerate(tnames)}
     settings = {n: float(v) for n, v in zip(names, x, strict=True)}
-    tol_box = 1e-7
-    at_bound = {n: side for n, zz in zip(names, sol.x, strict=True)
-                for side, hit in (("lower", zz <= tol_box), ("upper", zz >= 1 - tol_box)) if hit}
+    at_bound = space.at_bound(sol.x)
     reachable = bool(res.valid.all()) and all(math.isfinite(r) and abs(r) <= rtol for r in resid.values())
-    message = "all targets reached" if reachable else _why(sc, targets, achieved, resid, state, bounds,
+    message = "all targets reached" if reachable else _why(chain, space, targets, achieved, resid, state,
                                                             at_bound, rtol, res)
-    result = InverseResult(targets, settings, achieved, resid, bounds, at_bound, reachable, message,
+    result = InverseResult(targets, settings, achieved, resid, space.bounds, at_bound, reachable, message,
                            {n: float(v) for n, v in zip(names, x0, strict=True)},
                            {k: start_state[k] for k in tnames}, run.evaluations, run.calls,
                            time.perf_counter() - t0, state)
     if not reachable and raise_unreachable:
-        raise UnreachableTargetError(message, result)
+        raise UnreachableTargetError(message, result=result, parameter=next(iter(targets)))
     return result
 
 
-def _why(sc, targets, achieved, resid, state, bounds, at_bound, rtol, res) -> str:
+def _why(chain, space: DesignSpace, targets, achieved, resid, state, at_bound, rtol, res) -> str:
     if not res.valid.all():
         return f"targets unreachable: the best point found is rejected by the chain ({res.reasons.reshape(-1)[0]})"
     parts, physical = [], True
     for k, r in resid.items():
         if abs(r) <= rtol:
             continue
-        unit = sc.catalog[k].unit
-        why = _physics_reason(k, targets[k], state, unit)
+        unit = chain.catalog[k].unit
+        why = physics_reason(chain, k, targets[k], state)
         if not why:
             physical = False
             why = (f"target {k} = {targets[k]:.6g}{unit_suffix(unit)} is unreachable with these free parameters and "
@@ -327,10 +221,8 @@ def _why(sc, targets, achieved, resid, state, bounds, at_bound, rtol, res) -> st
         parts.append(why)
     if not physical:
         if at_bound:
-            parts.append(", ".join(f"{n} sits at its {side} bound {bounds[n][0 if side == 'lower' else 1]:.6g}"
-                                   f"{unit_suffix(sc.catalog[n].unit)}" for n, side in at_bound.items())
-                         + " (widen its bounds or free another parameter)")
-        if len(targets) > len(bounds):
-            parts.append(f"{len(targets)} targets but only {len(bounds)} free parameter(s): "
+            parts.append(space.describe_at_bound(at_bound) + " (widen its bounds or free another parameter)")
+        if len(targets) > space.dimension:
+            parts.append(f"{len(targets)} targets but only {space.dimension} free parameter(s): "
                          "the targets may conflict")
     return "; ".join(parts)

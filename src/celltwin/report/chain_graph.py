@@ -6,10 +6,8 @@ from pathlib import Path
 import networkx as nx
 
 from ..platform.chain import ProcessChain
+from .style import DOMAIN_COLOURS
 
-DOMAIN_COLOURS = {"formulation": "#8dd3c7", "raw-material": "#bebada", "process": "#fb8072",
-                  "structural": "#80b1d3", "battery-model": "#fdb462", "performance": "#b3de69",
-                  "container": "#ffffb3", "unknown": "#d9d9d9"}
 
 
 def layout(chain: ProcessChain) -> dict[str, tuple[float, float]]:

@@ -14,7 +14,6 @@ curvature at the optimum (a finite-difference Hessian) gives standard errors.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import math
 import time
@@ -26,13 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import ParameterError, closest
-from ..platform.scenario import Scenario
-from ..platform.uncertainty import Uncertain
+from ...platform.errors import ParameterError, closest
+from ...platform.scenario import STD_DISTRIBUTIONS, Scenario
+from ..uq.sampling import evaluate_frame
 from .measurements import SEGMENT, Measurements, needs_cell
 
 KINDS = ("value", "std")
-_STD_DISTRIBUTIONS = ("normal", "lognormal", "truncated-normal")
 
 
 @dataclass(frozen=True)
@@ -69,9 +67,9 @@ def parse_free(specs: Sequence[str | Free], scenario: Scenario) -> list[Free]:
             raise ParameterError(f"free parameter {f.name!r} is computed by the chain, not set by the scenario; "
                                  f"settings it can calibrate: {', '.join(sorted(scenario.fixed | scenario.uncertain))}")
         u = scenario.uncertain.get(f.name)
-        if f.kind == "std" and u is not None and u.distribution not in _STD_DISTRIBUTIONS:
+        if f.kind == "std" and u is not None and u.distribution not in STD_DISTRIBUTIONS:
             raise ParameterError(f"free parameter {f.label}: a {u.distribution} distribution has no std to "
-                                 f"calibrate (possible for {', '.join(_STD_DISTRIBUTIONS)})")
+                                 f"calibrate (possible for {', '.join(STD_DISTRIBUTIONS)})")
         if f in out:
             raise ParameterError(f"free parameter {f.label} is given twice")
         out.append(f)
@@ -81,31 +79,10 @@ def parse_free(specs: Sequence[str | Free], scenario: Scenario) -> list[Free]:
 
 
 def with_settings(scenario: Scenario, values: Mapping[Free, float]) -> Scenario:
-    """A copy of the scenario with free parameters set (catalog units; a std of a fixed
-    input makes it normal)."""
-    sc = copy.copy(scenario)
-    sc.fixed, sc.uncertain = dict(scenario.fixed), dict(scenario.uncertain)
-    for f, v in values.items():
-        v = float(v)
-        u = sc.uncertain.get(f.name)
-        if f.kind == "value":
-            if u is None:
-                sc.fixed[f.name] = v
-            elif u.distribution == "uniform":
-                shift = v - u.value
-                sc.uncertain[f.name] = Uncertain(**{**u.__dict__, "value": v, "low": u.low + shift,
-                                                    "high": u.high + shift})
-            else:
-                sc.uncertain[f.name] = Uncertain(**{**u.__dict__, "value": v})
-        else:
-            if u is None:
-                sc.uncertain[f.name] = Uncertain(f.name, "normal", sc.fixed.pop(f.name), std=v)
-            else:
-                sc.uncertain[f.name] = Uncertain(**{**u.__dict__, "std": v})
-    # keep a stable order of the uncertain inputs: it decides which uniform feeds which input
-    order = [k for k in scenario.uncertain] + [f.name for f in values if f.name not in scenario.uncertain]
-    sc.uncertain = {k: sc.uncertain[k] for k in dict.fromkeys(order) if k in sc.uncertain}
-    return sc
+    """The scenario with free parameters set (catalog units), through :meth:`Scenario.varied`:
+    a value moves the nominal, a std sets the spread (a fixed input becomes normal)."""
+    return scenario.varied({f.name: v for f, v in values.items() if f.kind == "value"},
+                           stds={f.name: v for f, v in values.items() if f.kind == "std"})
 
 
 class _Likelihood:
@@ -133,12 +110,10 @@ class _Likelihood:
 
     def simulate(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sc = with_settings(self.sc, self.settings(theta))
-        inputs = sc.sample(self.n, self.seed)
-        res = self.chain.evaluate({k: inputs[k].to_numpy() for k in inputs.columns if k != SEGMENT},
-                                  on_invalid="mask")
-        Y = np.column_stack([np.broadcast_to(res[q], (self.n,)) for q in self.q])
-        ok = res.valid & np.isfinite(Y).all(axis=1)
-        return Y[ok], inputs[SEGMENT].to_numpy()[ok]
+        frame = evaluate_frame(self.chain, sc.sample(self.n, self.seed)).frame
+        Y = frame[self.q].to_numpy(dtype=float)
+        ok = frame["valid"].to_numpy(dtype=bool) & np.isfinite(Y).all(axis=1)
+        return Y[ok], frame[SEGMENT].to_numpy()[ok]
 
     def __call__(self, theta: np.ndarray) -> float:
         self.evaluations += 1

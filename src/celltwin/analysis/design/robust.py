@@ -12,7 +12,6 @@ optimum is the exact count with its binomial confidence interval.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -21,71 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..platform.errors import ParameterError
-from ..platform.scenario import Scenario
-from ..platform.uncertainty import Uncertain
-from .inverse import free_bounds
-from .specs import Spec, YieldResult, as_specs, in_spec, yield_of
-
-
-def _moved(u: Uncertain, value: float | None = None, scale: float | None = None) -> Uncertain:
-    """``u`` with its nominal moved to ``value`` and/or its spread multiplied by ``scale``
-    (the shape of the distribution kept: bounds and data move and stretch with it)."""
-    v = u.value if value is None else float(value)
-    k = 1.0 if scale is None else float(scale)
-
-    def around(x):
-        return None if x is None else v + k * (x - u.value) if math.isfinite(x) else x
-
-    if u.distribution == "kde":
-        return dataclasses.replace(u, value=v, data=tuple(v + k * (x - u.value) for x in u.data))
-    if u.distribution == "uniform":
-        return dataclasses.replace(u, value=v, low=around(u.low), high=around(u.high))
-    std = None if u.std is None else u.std * k
-    if u.distribution == "truncated-normal":
-        return dataclasses.replace(u, value=v, std=std, low=around(u.low), high=around(u.high))
-    return dataclasses.replace(u, value=v, std=std)
-
-
-class CommonRandomNumbers:
-    """Seeded samples of a scenario whose nominal values or spreads are changed, always from
-    the same underlying uniforms (same ``n``, ``seed``, ``method``): common random numbers.
-
-    ``evaluate(values, scales)`` runs the chain on them; ``evaluations`` counts sample points.
-    """
-
-    def __init__(self, sc: Scenario, n: int = 2000, seed: int | None = None, method: str = "mc",
-                 with_cell: bool = False):
-        self.sc, self.n, self.method = sc, int(n), method
-        self.seed = int(seed if seed is not None else sc.study["seed"])
-        self.chain = sc.build_chain(with_cell=with_cell)
-        self.evaluations = 0
-        self.calls = 0
-
-    def scenario(self, values: Mapping[str, float] | None = None,
-                 scales: Mapping[str, float] | None = None) -> Scenario:
-        """A light copy of the scenario with nominal ``values`` and spread ``scales`` applied."""
-        values, scales = dict(values or {}), dict(scales or {})
-        for k, v in values.items():
-            self.sc.catalog[k].validate(v)
-        for k in scales:
-            if k not in self.sc.uncertain:
-                raise ParameterError(f"{k!r} has no uncertainty in this scenario; uncertain: "
-                                     f"{', '.join(self.sc.uncertain)}")
-        uncertain = {k: (_moved(u, values.get(k), scales.get(k)) if k in values or k in scales else u)
-                     for k, u in self.sc.uncertain.items()}
-        fixed = {**self.sc.fixed, **{k: float(v) for k, v in values.items() if k not in self.sc.uncertain}}
-        balance = None if self.sc.balance in values else self.sc.balance
-        return dataclasses.replace(self.sc, uncertain=uncertain, fixed=fixed, balance=balance)
-
-    def inputs(self, values=None, scales=None) -> dict[str, np.ndarray]:
-        frame = self.scenario(values, scales).sample(self.n, self.seed, self.method)
-        return {k: frame[k].to_numpy() for k in frame.columns if k != "segment"}
-
-    def evaluate(self, values=None, scales=None):
-        self.evaluations += self.n
-        self.calls += 1
-        return self.chain.evaluate(self.inputs(values, scales), on_invalid="mask")
+from ...containers.scenario import ElectrodeScenario
+from ...platform.errors import ParameterError
+from ...platform.scenario import Scenario
+from ..uq.sampling import CommonRandomNumbers
+from ..uq.specs import Spec, YieldResult, as_specs, in_spec, yield_of
+from .space import DesignSpace
 
 
 def smooth_in_spec(res, specs: Sequence[Spec], width: float = 0.05) -> np.ndarray:
@@ -143,28 +83,25 @@ def robust_design(scenario: Scenario | str, free, *, specs=None, minimize_std: s
     or minimise the standard deviation of ``minimize_std`` (optionally with the means of
     ``mean_targets`` held), under the scenario's uncertainties, with common random numbers.
 
-    The spreads are kept in absolute terms when a nominal moves (as ``Scenario.with_values``).
+    A moved nominal keeps its distribution's shape (:meth:`Scenario.varied`): a normal keeps its
+    standard deviation in absolute terms.
     Yield runs use Nelder-Mead on the smoothed yield; std runs use SLSQP with the mean targets
     as equality constraints.
     """
     from scipy.optimize import minimize
 
     t0 = time.perf_counter()
-    sc = Scenario.load(scenario) if isinstance(scenario, str) else scenario
+    sc = ElectrodeScenario.resolve(scenario)
     specs = as_specs(specs if specs is not None else ({} if minimize_std else dict(sc.specs)), sc.catalog)
     if (not specs) == (minimize_std is None):
-        raise ParameterError("give either specification windows (maximise the yield) or minimize_std=NAME")
+        raise ParameterError("give either specification windows (maximise the yield) or minimize_std=NAME",
+                             parameter="specs")
     crn = CommonRandomNumbers(sc, n, seed, method, with_cell)
     nominal = sc.nominal()
-    bounds = free_bounds(sc, free, nominal)
-    names = list(bounds)
-    lo = np.array([bounds[k][0] for k in names])
-    hi = np.array([bounds[k][1] for k in names])
-    x0 = np.clip([nominal[k] for k in names], lo, hi)
-    z0 = (x0 - lo) / (hi - lo)
-
-    def values(z) -> dict[str, float]:
-        return {k: float(v) for k, v in zip(names, lo + np.clip(z, 0.0, 1.0) * (hi - lo), strict=True)}
+    space = DesignSpace.of(sc, free, nominal)
+    names = space.names
+    z0 = space.to_unit(space.clip([nominal[k] for k in names]))
+    values = space.values
 
     def stats(res) -> dict[str, float]:
         if minimize_std is None:
@@ -203,10 +140,9 @@ def robust_design(scenario: Scenario | str, free, *, specs=None, minimize_std: s
     z = np.clip(sol.x, 0.0, 1.0)
     start_res, best_res = crn.evaluate(values(z0)), crn.evaluate(values(z))
     settings = values(z)
-    at_bound = {k: side for k, zz in zip(names, z, strict=True)
-                for side, hit in (("lower", zz <= 1e-6), ("upper", zz >= 1 - 1e-6)) if hit}
+    at_bound = space.at_bound(z, tol=1e-6)
     ys = [yield_of(r, specs, valid=r.valid, catalog=sc.catalog) if specs else None for r in (start_res, best_res)]
-    return RobustResult(label, settings, values(z0), bounds, at_bound, stats(start_res), stats(best_res), *ys,
+    return RobustResult(label, settings, values(z0), space.bounds, at_bound, stats(start_res), stats(best_res), *ys,
                         crn.evaluations, crn.calls, time.perf_counter() - t0, bool(sol.success), str(sol.message))
 
 

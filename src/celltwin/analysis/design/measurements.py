@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import ParameterError, UnitError, closest
-from ..platform.scenario import Scenario
-from ..platform.units import affine, check_unit
+from ...platform.errors import ParameterError, UnitError, closest
+from ...platform.scenario import Scenario
+from ...platform.units import affine, check_unit
+from ..uq.sampling import propagate
 
 SEGMENT = "segment"
 #: columns kept as they are (traceability), never interpreted as quantities
@@ -176,8 +177,6 @@ def predict(scenario: Scenario, quantities: Sequence[str], *, n: int | None = No
             noise: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Monte Carlo prediction of the quantities per segment: one row per sample
     (``segment`` and the quantities), gauge noise ``noise`` (std, catalog units) added."""
-    from .propagation import propagate
-
     n = int(n or max(2000, 200 * scenario.segments.count))
     seed = int(seed if seed is not None else scenario.study["seed"])
     frame = propagate(scenario, n, seed, with_cell=needs_cell(scenario, quantities))
@@ -262,7 +261,7 @@ def plot_comparison(comp: Comparison, path: str | Path, *, units: Mapping[str, s
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..platform.units import convert
+    from ...platform.units import convert
 
     units = dict(units or {})
     qs = list(dict.fromkeys(comp.table["quantity"]))
@@ -305,15 +304,12 @@ def synthetic_line(truth: Scenario, *, per_segment: int = 20, noise: Mapping[str
     """Measurements of a virtual line whose true settings are ``truth``.
 
     ``per_segment`` samples of each of the scenario's segments are drawn through the
-    chain (samples the chain rejects are left out, counted in ``attrs["rejected"]``) and
+    chain (samples the chain rejects are left out: they are not products to measure) and
     gauge noise (std in catalog units) is added. The frame's columns are
     headed ``name[unit]`` in ``units`` (default: catalog units), ready for ``to_csv``.
     """
-    from .propagation import propagate
-
     count = truth.segments.count
     frame = propagate(truth, per_segment * count, seed, with_cell=needs_cell(truth, quantities))
-    rejected = dict(frame.attrs.get("rejections", {}))
     frame = frame[frame["valid"]]  # a sample the chain rejects is not a product that could be measured
     rng = np.random.default_rng([seed, 11])
     units = dict(units or {})
@@ -324,5 +320,4 @@ def synthetic_line(truth: Scenario, *, per_segment: int = 20, noise: Mapping[str
         unit = units.get(q, truth.catalog[q].unit)
         scale, offset = affine(truth.catalog[q].unit, unit)
         out[f"{q}[{unit}]"] = v * scale + offset
-    out.attrs["rejected"] = rejected
     return out

@@ -19,7 +19,7 @@ import pandas as pd
 from ..platform.errors import MissingDependencyError
 
 if TYPE_CHECKING:
-    from .study import Study
+    from ..analysis.uq.study import Study
 
 KEY_STRUCTURAL = ("m_dry", "rho_cal", "eps_cal", "h_cal", "X_AM", "rho_dry")
 KEY_PERFORMANCE = ("capacity", "energy_density", "specific_capacity", "mean_voltage")
@@ -47,7 +47,10 @@ def write_report(study: Study, path: str | Path, *, sankey_figure=None) -> Path:
     except ImportError as err:  # pragma: no cover - matplotlib is a core dependency
         raise MissingDependencyError("the report needs matplotlib: pip install matplotlib") from err
     sc = study.scenario
-    fig = sankey_figure if sankey_figure is not None else study.sankey_figure()
+    if sankey_figure is None:
+        from .sankey import study_figure
+        sankey_figure = study_figure(study)
+    fig = sankey_figure
     parts = [f"<h1>Study: {_e(sc.name)}</h1>",
              f"<p class='note'>{_e(sc.description)}</p>",
              _headline(study), _findings(study),
@@ -81,7 +84,7 @@ def _headline(study: Study) -> str:
             unit = study.scenario.catalog[name].unit
             cards.append(f"<div class='card'>{_e(name)}<b>{row['mean']:.4g} ± {row['std']:.2g}</b>{_e(unit)} "
                          f"(mean ± std)</div>")
-    rej = study.samples.attrs.get("rejections", {})
+    rej = study.monte_carlo.rejections
     rejected = "".join(f"<li>{_e(k)}: {v}</li>" for k, v in rej.items())
     return (f"<div class='cards'>{''.join(cards)}</div>"
             f"<p>{study.n_valid} valid of {len(study.samples)} Monte Carlo samples, seed {study.seed}."
@@ -293,7 +296,7 @@ def console_summary(study: Study):
         row = study.statistics.loc[name]
         spread.add_row(name, f"{study.nominal.get(name, float('nan')):.5g}", f"{row['mean']:.5g}",
                        f"{row['std']:.3g}", f"{row['q05']:.5g}", f"{row['q95']:.5g}", cat[name].unit)
-    for reason, count in study.samples.attrs.get("rejections", {}).items():
+    for reason, count in study.monte_carlo.rejections.items():
         spread.add_row(f"[yellow]rejected: {reason}", str(count), "", "", "", "", "samples")
     parts = [spread]
     b = study.indices("structure-performance")

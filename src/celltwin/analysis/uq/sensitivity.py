@@ -8,22 +8,24 @@ estimated on a sample of the real, correlated joint distribution (``ot.ANCOVA``,
 Caniou 2012). Sobol' indices (``ot.FunctionalChaosSobolIndices``) need independent
 inputs and serve as the comparison in that case.
 
-Every result carries the surrogate's leave-one-out Q² (analytical LOO of the
-least-squares fit), as a ``Q2`` column and in ``df.attrs["validation"]``; a fit with
-Q² below :data:`Q2_THRESHOLD` raises a :class:`SurrogateWarning`, because indices read
-from a poor surrogate describe the surrogate, not the model.
+Every result is a :class:`SensitivityResult` that carries the indices, each output's
+surrogate validation (leave-one-out Q², analytical LOO of the least-squares fit), the
+fitted surrogates, the seed and the method; a fit with Q² below :data:`Q2_THRESHOLD`
+raises a :class:`SurrogateWarning`, because indices read from a poor surrogate describe
+the surrogate, not the model.
 """
 from __future__ import annotations
 
 import contextlib
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import ParameterError
+from ...platform.errors import ParameterError
 
 Q2_THRESHOLD = 0.95
 """Below this leave-one-out Q² a surrogate's indices are flagged as unreliable."""
@@ -56,6 +58,64 @@ class Surrogate:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The surrogate's prediction at the rows of ``X`` (in the model's units)."""
         return np.asarray(self.result.getMetaModel()(np.asarray(X, dtype=float)))[:, 0]
+
+
+@dataclass
+class SensitivityResult:
+    """Sensitivity indices with their validation and provenance.
+
+    ``indices`` has columns ``S``, ``S_U``, ``S_C`` (ANCOVA) or ``S1``, ``ST`` (Sobol') and
+    ``Q2``, indexed by input for a one-output model, else by (``output``, ``input``).
+    ``validation`` maps output -> Q2, degree, basis size, sample size and ``ok``
+    (Q² >= :data:`Q2_THRESHOLD`); ``dropped`` counts training rows with a non-finite output.
+    """
+
+    indices: pd.DataFrame
+    method: str
+    seed: int
+    dropped: int = 0
+    validation: dict[str, dict] = field(default_factory=dict)
+    surrogates: dict[str, Surrogate] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Every surrogate reproduces its model (Q² at or above the threshold)."""
+        return all(v["ok"] for v in self.validation.values())
+
+    @property
+    def loc(self):
+        return self.indices.loc
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self.indices[column]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The indices as a DataFrame (a copy)."""
+        return self.indices.copy()
+
+    def plot(self, path: str | Path | None = None, column: str | None = None):
+        """Horizontal bars of one index column per output (matplotlib); saved when ``path`` is given."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        column = column or ("S" if "S" in self.indices else "ST")
+        table = self.indices[column]
+        blocks = ({"": table} if table.index.nlevels == 1 else
+                  {o: table.xs(o, level="output") for o in table.index.get_level_values("output").unique()})
+        fig, axes = plt.subplots(len(blocks), 1, figsize=(6, 0.4 + 0.35 * sum(len(b) for b in blocks.values())),
+                                 squeeze=False)
+        for ax, (name, block) in zip(axes[:, 0], blocks.items(), strict=True):
+            block = block.sort_values()
+            ax.barh(block.index.astype(str), block.to_numpy(), color="#4c78a8")
+            ax.set_title(f"{name} ({self.method})" if name else self.method, fontsize=9)
+            ax.set_xlabel(f"index {column} (1)")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
 
 
 @contextlib.contextmanager
@@ -191,7 +251,7 @@ def _frame(blocks: dict[str, pd.DataFrame], one_d: bool) -> pd.DataFrame:
 def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int = 1000,
            degree: int | None = None, max_degree: int = 10, seed: int | None = None,
            X=None, Y=None, output_names: Sequence[str] | None = None,
-           n_eval: int = 50_000, surrogates: dict | None = None) -> pd.DataFrame:
+           n_eval: int = 50_000) -> SensitivityResult:
     """ANCOVA indices S = S_U + S_C (seed 004, eqs. 4-7) of ``f`` under ``distribution``.
 
     Parameters
@@ -217,18 +277,14 @@ def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int
         Names of the k outputs (default ``y0``, ``y1``, ...).
     n_eval
         Size of the correlated sample on which the indices are estimated from the PCE.
-    surrogates
-        If a dict is given, it receives output name -> :class:`Surrogate` (the fitted PCE),
-        e.g. to plot or reuse the metamodel.
 
     Returns
     -------
-    DataFrame
-        Columns ``S`` (total), ``S_U`` (uncorrelated), ``S_C`` (correlated) and ``Q2``
-        (the output's surrogate validation). Indexed by input name if the model output is
-        one-dimensional, else by a MultiIndex (``output``, ``input``), so ``df.loc[name]``
-        is one output's table. ``attrs["validation"]`` maps output -> Q2, degree, basis
-        size, sample size and ``ok`` (Q² >= 0.95).
+    SensitivityResult
+        ``indices`` has columns ``S`` (total), ``S_U`` (uncorrelated), ``S_C`` (correlated)
+        and ``Q2``, indexed by input name if the model output is one-dimensional, else by
+        (``output``, ``input``), so ``result.loc[name]`` is one output's table; the fitted
+        PCEs are in ``surrogates``.
     """
     import openturns as ot
 
@@ -252,17 +308,13 @@ def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int
         blocks[out] = pd.DataFrame({"S": S, "S_U": S_U, "S_C": S - S_U, "Q2": s.q2},
                                    index=pd.Index(names, name="input"))
     _flag(fitted)
-    if surrogates is not None:
-        surrogates.update({s.output: s for s in fitted})
-    df = _frame(blocks, one_d)
-    df.attrs.update(method="ANCOVA on a least-squares PCE (OpenTURNS)", seed=seed, dropped=dropped,
-                    validation={s.output: s.validation() for s in fitted})
-    return df
+    return SensitivityResult(_frame(blocks, one_d), "ANCOVA on a least-squares PCE (OpenTURNS)", seed, dropped,
+                             {s.output: s.validation() for s in fitted}, {s.output: s for s in fitted})
 
 
 def sobol(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int = 1000,
           degree: int | None = None, max_degree: int = 10, seed: int | None = None,
-          X=None, Y=None, output_names: Sequence[str] | None = None) -> pd.DataFrame:
+          X=None, Y=None, output_names: Sequence[str] | None = None) -> SensitivityResult:
     """First-order and total Sobol' indices (``S1``, ``ST``) of ``f`` from a PCE.
 
     Same arguments and result layout as :func:`ancova`; the inputs must be independent
@@ -291,7 +343,6 @@ def sobol(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int 
                                     "ST": [idx.getSobolGroupedTotalIndex([i]) for i in range(len(names))],
                                     "Q2": s.q2}, index=pd.Index(names, name="input"))
     _flag(surrogates)
-    df = _frame(blocks, one_d)
-    df.attrs.update(method="Sobol' indices of a least-squares PCE (OpenTURNS)", seed=seed, dropped=dropped,
-                    validation={s.output: s.validation() for s in surrogates})
-    return df
+    return SensitivityResult(_frame(blocks, one_d), "Sobol' indices of a least-squares PCE (OpenTURNS)", seed,
+                             dropped, {s.output: s.validation() for s in surrogates},
+                             {s.output: s for s in surrogates})

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..platform.catalog import Catalog
-from ..platform.errors import ParameterError
-from ..platform.scenario import Scenario, spec_window
+from ...containers.scenario import ElectrodeScenario
+from ...platform.catalog import Catalog
+from ...platform.errors import ParameterError
+from ...platform.scenario import Scenario, spec_window
+from .sampling import propagate
 
 CI_METHODS = ("wilson", "clopper-pearson")
 
@@ -172,11 +174,12 @@ def yield_of(values, specs, *, valid=None, confidence: float = 0.95, method: str
     """Yield of a sample: ``values`` is a DataFrame or mapping name -> array (e.g. a
     :func:`~celltwin.analysis.propagate` frame, whose ``valid`` column is used)."""
     if catalog is None:
-        from ..platform.catalog import default_catalog
+        from ...containers.formulation import default_catalog
         catalog = default_catalog()
     specs = as_specs(specs, catalog)
     if not specs:
-        raise ParameterError("no specification windows given: add --spec NAME=VALUE+-TOL% or a [specs] table")
+        raise ParameterError("no specification windows given: give specs (NAME=VALUE+-TOL%) or a [specs] table",
+                             parameter="specs")
     missing = [s.name for s in specs if s.name not in values]
     if missing:
         raise ParameterError(f"the sample has no column {', '.join(missing)} to check against its spec "
@@ -205,9 +208,7 @@ def scenario_yield(scenario: Scenario | str, specs=None, n: int | None = None, s
                    confidence: float = 0.95, method: str = "wilson", with_cell: bool | None = None) -> YieldResult:
     """Monte Carlo yield of a scenario: its samples through its chain against ``specs``
     (default: the scenario's ``[specs]`` table). The cell model runs only when a spec needs it."""
-    from .propagation import propagate
-
-    sc = Scenario.load(scenario) if isinstance(scenario, str) else scenario
+    sc = ElectrodeScenario.resolve(scenario)
     specs = as_specs(specs if specs is not None else {k: v for k, v in sc.specs.items()}, sc.catalog)
     if with_cell is None:
         with_cell = any(sc.catalog[s.name].domain in ("performance", "battery-model") for s in specs)

@@ -2,7 +2,7 @@
 
 1. The nominal chain (and cell model).
 2. Monte Carlo: seeded samples of the uncertain inputs through the chain and the cell
-   model (:func:`celltwin.analysis.execution.propagate_chunked`); failed samples are kept
+   model (:func:`celltwin.analysis.uq.sampling.monte_carlo`); failed samples are kept
    with their reason.
 3. Summary statistics and the correlation matrix of the structural parameters that
    feed the cell model (eq. 17).
@@ -13,15 +13,19 @@
    against the correlated cell-model inputs (w_AM, w_CA, m_dry, rho_cal), on a PCE fitted
    to the Monte Carlo runs of the cell model, with their joint distribution fitted to
    the same samples (normal marginals, normal copula).
-6. The Sankey diagram of both stages and the report.
+6. :meth:`Study.save` writes the study folder; the figures and the report are written by
+   the artifact writers that :mod:`celltwin.report` registers (:func:`artifact`), so this
+   module draws nothing and imports nothing above the analysis floor.
 """
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,12 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import ParameterError
-from ..platform.scenario import Scenario
-from ..platform.units import convert
-from . import sankey
-from .execution import propagate_chunked
-from .sensitivity import ancova
+from ..._version import __version__
+from ...containers.scenario import ElectrodeScenario
+from ...platform.errors import ParameterError
+from ...platform.scenario import Scenario
+from ...platform.units import convert
+from .sampling import Propagation, monte_carlo
+from .sensitivity import SensitivityResult, ancova
 
 CELL_INPUTS = ("w_AM", "w_CA", "m_dry", "rho_cal")
 """Structural parameters that carry the cell model's spread (seed 004, eq. 17; w_PB = 1 - w_AM - w_CA)."""
@@ -43,7 +48,22 @@ PERFORMANCE = ("capacity", "energy_density")
 QUANTILES = (0.01, 0.05, 0.5, 0.95, 0.99)
 STAGES = ("process-structure", "structure-performance")
 CHUNK = 100
-"""Monte Carlo samples per chain call (the unit of the progress bar)."""
+"""Monte Carlo samples per chain call (the unit of progress)."""
+
+StudyProgress = Callable[[str, int, int], None]
+"""A progress callback: ``(stage description, done, total)``."""
+
+#: functions that write a study's figures and report into its folder (see :func:`artifact`)
+ARTIFACTS: list[Callable[[Study, Path], dict]] = []
+
+
+def artifact(writer: Callable[[Study, Path], dict]) -> Callable[[Study, Path], dict]:
+    """Register ``writer(study, folder) -> record`` to run on every :meth:`Study.save`
+    (:mod:`celltwin.report` registers the Sankey and the HTML report). The record goes into
+    the manifest."""
+    if writer not in ARTIFACTS:
+        ARTIFACTS.append(writer)
+    return writer
 
 
 @dataclass
@@ -53,7 +73,7 @@ class Study:
     scenario: Scenario
     seed: int
     nominal: dict[str, float]
-    samples: pd.DataFrame
+    monte_carlo: Propagation
     statistics: pd.DataFrame
     correlation: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -67,8 +87,18 @@ class Study:
 
     # -- views ----------------------------------------------------------------------
     @property
+    def samples(self) -> pd.DataFrame:
+        """The Monte Carlo rows (inputs, outputs, ``valid``, ``rejected``)."""
+        return self.monte_carlo.frame
+
+    @property
     def n_valid(self) -> int:
-        return int(self.samples["valid"].sum())
+        return self.monte_carlo.n_valid
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Catalog unit of every parameter column."""
+        return dict(self.monte_carlo.units)
 
     def indices(self, stage: str) -> pd.DataFrame:
         """One stage's indices, indexed by (output, input)."""
@@ -101,17 +131,6 @@ class Study:
         out["time_total_s"] = round(sum(self.timings.values()), 3)
         return _plain(out)
 
-    def sankey_figure(self):
-        """The Sankey of the structural parameters that feed the cell model (seed 004, Fig. 10)."""
-        s = self.sensitivity
-        keep = ((s["stage"] == "structure-performance")
-                | ((s["stage"] == "process-structure") & s["output"].isin(CELL_INPUTS)))
-        catalog = self.scenario.catalog
-        names = set(s["input"]) | set(s["output"])
-        return sankey.figure(sankey.links(s[keep]), {n: catalog[n].domain for n in names if n in catalog},
-                             units={n: catalog[n].unit for n in names if n in catalog},
-                             title=f"{self.scenario.name}: ANCOVA indices S, process -> structure -> performance")
-
     def manifest(self) -> dict[str, Any]:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -123,11 +142,10 @@ class Study:
             except PackageNotFoundError:
                 versions[pkg] = None
         if versions["celltwin"] is None:
-            from .. import __version__
             versions["celltwin"] = __version__
         return {"scenario": self.scenario.name, "source": self.scenario.source, "seed": self.seed,
                 "samples": len(self.samples), "valid_samples": self.n_valid,
-                "rejections": self.samples.attrs.get("rejections", {}),
+                "rejections": self.monte_carlo.rejections, "failures": self.monte_carlo.failures,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "platform": platform.platform(), "versions": versions,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -136,28 +154,49 @@ class Study:
 
     # -- output -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write the study folder (see DESIGN.md) and return its path."""
-        from .report import write_report
+        """Write the study folder (see DESIGN.md) and return its path.
 
+        The folder is written aside and renamed into place, so an interrupted save leaves
+        either the old folder or the new one, whole.
+        """
         start = time.perf_counter()
         out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        self.samples.to_parquet(out / "samples.parquet")
-        self.sensitivity.to_csv(out / "sensitivity.csv", index=False)
-        (out / "scenario.toml").write_text(self.scenario.to_toml())
-        fig = self.sankey_figure()
-        paths = sankey.save(fig, out)
-        write_report(self, out / "report.html", sankey_figure=fig)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.saving-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        self.samples.to_parquet(tmp / "samples.parquet")
+        self.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
+        (tmp / "scenario.toml").write_text(self.scenario.to_toml())
+        records = {}
+        for writer in ARTIFACTS:
+            records.update(writer(self, tmp) or {})
         self.timings["save"] = time.perf_counter() - start
-        manifest = self.manifest()
-        manifest["sankey_png_renderer"] = paths["png_renderer"]
-        (out / "summary.json").write_text(json.dumps(_plain(self.summary()), indent=1) + "\n")
-        (out / "manifest.json").write_text(json.dumps(_plain(manifest), indent=1) + "\n")
+        manifest = {**self.manifest(), **records}
+        (tmp / "summary.json").write_text(json.dumps(_plain(self.summary()), indent=1) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(_plain(manifest), indent=1) + "\n")
+        _replace_folder(tmp, out)
         return out
 
 
+def _replace_folder(new: Path, target: Path) -> None:
+    """Move the finished folder ``new`` into ``target``; files of an old folder that the new
+    study does not write (e.g. a user's notes, resume chunks) are carried over, never deleted."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        for item in old.iterdir():
+            if not (new / item.name).exists():
+                os.replace(item, new / item.name)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
 def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int | None = None,
-              progress: bool = True, cell_inputs: Sequence[str] = CELL_INPUTS,
+              progress: StudyProgress | None = None, cell_inputs: Sequence[str] = CELL_INPUTS,
               performance: Sequence[str] = PERFORMANCE, scheduler: Any = None, workers: int | None = None,
               checkpoint: str | Path | None = None, resume: bool = False) -> Study:
     """Run the full study of a scenario (see the module docstring for the steps).
@@ -169,74 +208,73 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     samples, seed
         Monte Carlo size and seed; default to the scenario's ``[study]`` table.
     progress
-        Show a rich progress bar on the terminal.
+        Called as ``progress(stage, done, total)`` while the study runs (the CLI draws a bar).
     cell_inputs, performance
         The structural inputs and performance outputs of the cell-model stage.
     scheduler, workers, checkpoint, resume
-        Scale-out (see :func:`celltwin.analysis.execution.propagate_chunked`): the Monte
+        Scale-out (see :func:`celltwin.analysis.uq.sampling.monte_carlo`): the Monte
         Carlo runs in chunks on a Dask cluster (``scheduler="tcp://HOST:PORT"``) or on
         ``workers`` local processes, each finished chunk written to ``checkpoint``;
         ``resume`` evaluates only the chunks missing there. Same samples for the same seed.
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    sc = Scenario.load(scenario) if isinstance(scenario, (str, Path)) else scenario
+    sc = ElectrodeScenario.resolve(scenario)
     n = int(samples if samples is not None else sc.study["samples"])
     seed = int(seed if seed is not None else sc.study["seed"])
     if n < 20:
-        raise ParameterError(f"samples = {n} is too few for a study (at least 20; the PCE needs them)")
+        raise ParameterError(f"samples = {n} is too few for a study (at least 20; the PCE needs them)",
+                             parameter="samples", value=n, valid="[20, inf)")
+    report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
-    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn()]
-    with Progress(*columns, disable=not progress, transient=False) as bar:
-        clock = time.perf_counter()
-        chain = sc.build_chain()
-        nominal = dict(chain.evaluate(sc.nominal()))
-        timings["nominal"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    chain = sc.build_chain()
+    nominal = dict(chain.evaluate(sc.nominal()))
+    timings["nominal"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
-        task = bar.add_task(f"Monte Carlo through the chain{' and ' + sc.cell if sc.cell else ''}", total=n)
-        # --- scale-out hook (celltwin.analysis.execution) ---
-        # In this process by default (workers=1): the cell model's solver already uses both
-        # cores. Failed cell simulations come back as invalid rows with their reason.
-        frame = propagate_chunked(sc, n, seed, chunk_size=CHUNK, scheduler=scheduler,
-                                  workers=1 if workers is None and scheduler is None else workers,
-                                  checkpoint=checkpoint, resume=resume,
-                                  progress=lambda k, total: bar.update(task, completed=n * k // total))
-        # --- end scale-out hook ---
-        timings["monte_carlo"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    stage = f"Monte Carlo through the chain{' and ' + sc.cell if sc.cell else ''}"
+    # In this process by default (workers=1): the cell model's solver already uses both
+    # cores. Failed cell simulations come back as invalid rows with their reason.
+    mc = monte_carlo(sc, n, seed, chunk_size=CHUNK, scheduler=scheduler,
+                     workers=1 if workers is None and scheduler is None else workers,
+                     checkpoint=checkpoint, resume=resume,
+                     progress=lambda k, total: report(stage, n * k // total, n))
+    timings["monte_carlo"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
-        valid = frame[frame["valid"]]
-        statistics = summary_statistics(valid, [c for c in frame.columns if c in sc.catalog])
-        present = [p for p in cell_inputs if p in valid]
-        correlation = valid[present].corr()
-        timings["statistics"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    frame = mc.frame
+    valid = frame[frame["valid"]]
+    statistics = summary_statistics(valid, [c for c in frame.columns if c in sc.catalog])
+    present = [p for p in cell_inputs if p in valid]
+    correlation = valid[present].corr()
+    timings["statistics"] = time.perf_counter() - clock
 
-        task = bar.add_task("ANCOVA: process -> structure (nested chain)", total=1)
-        clock = time.perf_counter()
-        stage_a = process_structure(sc, max(n, 1000), seed)
-        timings["ancova_process_structure"] = time.perf_counter() - clock
-        bar.advance(task)
+    stage = "ANCOVA: process -> structure (nested chain)"
+    report(stage, 0, 1)
+    clock = time.perf_counter()
+    stage_a = process_structure(sc, max(n, 1000), seed)
+    timings["ancova_process_structure"] = time.perf_counter() - clock
+    report(stage, 1, 1)
 
-        outputs = [p for p in performance if p in valid]
-        tables, validation, surrogates, dist = [stage_a], dict(stage_a.attrs["validation"]), {}, None
-        if outputs:
-            task = bar.add_task("PCE + ANCOVA: structure -> performance", total=1)
-            clock = time.perf_counter()
-            varying = [p for p in present if valid[p].std() > 1e-12 * abs(valid[p].mean())]  # a fixed input has no share
-            stage_b, dist, surrogates = structure_performance(valid, varying, outputs, seed)
-            timings["ancova_structure_performance"] = time.perf_counter() - clock
-            bar.advance(task)
-            tables.append(stage_b)
-            validation.update(stage_b.attrs["validation"])
-        discharge = None
-        if sc.cell:
-            clock = time.perf_counter()
-            discharge = discharge_curve(sc, chain, nominal)
-            timings["discharge_curve"] = time.perf_counter() - clock
+    outputs = [p for p in performance if p in valid]
+    tables, validation, surrogates, dist = [_long(stage_a, "process-structure")], dict(stage_a.validation), {}, None
+    if outputs:
+        stage = "PCE + ANCOVA: structure -> performance"
+        report(stage, 0, 1)
+        clock = time.perf_counter()
+        varying = [p for p in present if valid[p].std() > 1e-12 * abs(valid[p].mean())]  # a fixed input has no share
+        stage_b, dist = structure_performance(valid, varying, outputs, seed)
+        timings["ancova_structure_performance"] = time.perf_counter() - clock
+        report(stage, 1, 1)
+        tables.append(_long(stage_b, "structure-performance"))
+        validation.update(stage_b.validation)
+        surrogates = dict(stage_b.surrogates)
+    discharge = None
+    if sc.cell:
+        clock = time.perf_counter()
+        discharge = discharge_curve(sc, chain, nominal)
+        timings["discharge_curve"] = time.perf_counter() - clock
     sensitivity = pd.concat(tables, ignore_index=True)
-    return Study(scenario=sc, seed=seed, nominal=nominal, samples=frame, statistics=statistics,
+    return Study(scenario=sc, seed=seed, nominal=nominal, monte_carlo=mc, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
                  corrections={c.name: info for c in chain.containers if (info := c.corrections())})
@@ -252,28 +290,10 @@ def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFram
     return stats
 
 
-def nested_chain(sc: Scenario, outputs: Sequence[str]):
-    """The chain (without cell model) as f: uncertain inputs (N, d) -> outputs (N, k).
-
-    Other inputs stay at their nominal values; the balance mass fraction is closed in
-    every row, as in the Monte Carlo samples.
-    """
-    chain = sc.build_chain(with_cell=False)
-    names = list(sc.uncertain)
-    nominal = sc.nominal()
-
-    def f(X: np.ndarray) -> np.ndarray:
-        X = np.atleast_2d(np.asarray(X, dtype=float))
-        values = {k: np.full(len(X), v) for k, v in nominal.items()}
-        values.update({name: X[:, i] for i, name in enumerate(names)})
-        res = chain.evaluate(sc.close_balance(values), on_invalid="mask")
-        return np.column_stack([res[o] for o in outputs])
-
-    return f
-
-
-def process_structure(sc: Scenario, n: int, seed: int) -> pd.DataFrame:
-    """Stage (a): ANCOVA of every computed structural parameter against the uncertain inputs.
+def process_structure(sc: Scenario, n: int, seed: int) -> SensitivityResult:
+    """Stage (a): ANCOVA of every computed structural parameter against the uncertain inputs,
+    through the nested chain (other inputs at their nominal values, the balance closed in
+    every row, as in the Monte Carlo samples).
 
     The inputs follow the scenario's joint distribution (its correlations included);
     production-segment offsets and drifts are not part of it: they shift the Monte Carlo
@@ -281,8 +301,8 @@ def process_structure(sc: Scenario, n: int, seed: int) -> pd.DataFrame:
     """
     chain = sc.build_chain(with_cell=False)
     outputs = [o for o in chain.outputs if sc.catalog[o].domain == "structural"]
-    df = ancova(nested_chain(sc, outputs), sc.distribution(), n=n, seed=seed, output_names=outputs)
-    return _long(df, "process-structure")
+    f = chain.function(list(sc.uncertain), outputs, fixed=sc.nominal(), complete=sc.close_balance)
+    return ancova(f, sc.distribution(), n=n, seed=seed, output_names=outputs)
 
 
 def fit_joint(sample: pd.DataFrame):
@@ -301,13 +321,12 @@ def fit_joint(sample: pd.DataFrame):
 
 
 def structure_performance(valid: pd.DataFrame, inputs: Sequence[str], outputs: Sequence[str],
-                          seed: int) -> tuple[pd.DataFrame, Any, dict]:
-    """Stage (b): ANCOVA of the performance outputs on a PCE of the Monte Carlo cell runs."""
+                          seed: int) -> tuple[SensitivityResult, Any]:
+    """Stage (b): ANCOVA of the performance outputs on a PCE of the Monte Carlo cell runs,
+    under the inputs' joint distribution fitted to the same runs."""
     X = valid[list(inputs)]
     dist = fit_joint(X)
-    surrogates: dict = {}
-    df = ancova(None, dist, X=X, Y=valid[list(outputs)], seed=seed, surrogates=surrogates)
-    return _long(df, "structure-performance"), dist, surrogates
+    return ancova(None, dist, X=X, Y=valid[list(outputs)], seed=seed), dist
 
 
 def discharge_curve(sc: Scenario, chain, nominal: dict[str, float]) -> pd.DataFrame | None:
@@ -320,12 +339,10 @@ def discharge_curve(sc: Scenario, chain, nominal: dict[str, float]) -> pd.DataFr
     return curves(values)[0]
 
 
-def _long(df: pd.DataFrame, stage: str) -> pd.DataFrame:
-    table = df.reset_index()
+def _long(result: SensitivityResult, stage: str) -> pd.DataFrame:
+    table = result.indices.reset_index()
     table["stage"] = stage
-    table = table[["output", "input", "S", "S_U", "S_C", "Q2", "stage"]]
-    table.attrs = dict(df.attrs)
-    return table
+    return table[["output", "input", "S", "S_U", "S_C", "Q2", "stage"]]
 
 
 def _describe(dist) -> dict | None:

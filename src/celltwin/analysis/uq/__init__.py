@@ -1,0 +1,1 @@
+"""(III) Uncertainty: sampling runs and their checkpoints, sensitivity, specs and yield, studies."""
