@@ -93,7 +93,8 @@ class Calendering(ElectrodeContainer):
                   f"calendering only compacts: rho_cal >= rho_dry = rho_solids*(1-eps_dry) = {rs:.4g}*(1-{ed:.4g}) "
                   f"= {rs * (1 - ed):.4g} g/cm^3 (q_L = 0)", ("rho_solids", "eps_min", "eps_dry")),
             Limit("eps_cal", "lower", em,
-                  f"the Meyer law (eq. 15) approaches eps_min = {em:.4g} only as q_L -> infinity", ("eps_min", "eps_dry")),
+                  f"the Meyer law (eq. 15) approaches eps_min = {em:.4g} only as q_L -> infinity",
+                  ("eps_min", "eps_dry")),
             Limit("eps_cal", "upper", ed, f"calendering only compacts: eps_cal <= eps_dry = {ed:.4g} (q_L = 0)",
                   ("eps_min", "eps_dry")),
             Limit("h_cal", "lower", h_min,

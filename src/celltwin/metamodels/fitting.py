@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import optimize
 
 from ..platform.errors import ParameterError
+from . import pce
 from .metamodel import KINDS, Metamodel, quadratic_terms, squared_exponential, term_matrix
 
 
@@ -108,13 +109,8 @@ def fit_pce(x, y, inputs, output, degree: int | None = None) -> tuple[Metamodel,
             degree -= 1
     dist = ot.JointDistribution([ot.Uniform(*space[n]) if space[n][1] > space[n][0]
                                  else ot.Uniform(space[n][0] - 0.5, space[n][0] + 0.5) for n in inputs])
+    result = pce.fit_pce(x, y, dist, degree=degree, output=output, check_size=False).result
     enum = ot.LinearEnumerateFunction(d)
-    basis = ot.OrthogonalProductPolynomialFactory([ot.LegendreFactory()] * d, enum)
-    size = enum.getStrataCumulatedCardinal(degree)
-    adaptive = ot.FixedStrategy(basis, size)
-    algo = ot.FunctionalChaosAlgorithm(x, y[:, None], dist, adaptive, ot.LeastSquaresStrategy())
-    algo.run()
-    result = algo.getResult()
     indices = [list(enum(int(i))) for i in result.getIndices()]
     values = [float(v) for v in np.asarray(result.getCoefficients()).reshape(-1)]
     model = Metamodel("pce", list(inputs), output, {"indices": indices, "values": values, "degree": degree},

@@ -142,7 +142,7 @@ class ProcessChain:
         if strange:
             raise ParameterError(f"unknown parameter {strange[0]!r}{closest(strange[0], self.inputs)}; inputs of "
                                  f"this chain: {', '.join(self.inputs)}", parameter=strange[0])
-        scalar = all(np.ndim(v) == 0 for v in values.values())
+        scalar = all(np.ndim(np.asarray(v)) == 0 for v in values.values())
         data = {k: np.asarray(v, dtype=float) for k, v in values.items()}
         shape = np.broadcast_shapes(*(v.shape for v in data.values()))
         valid = np.ones(shape, dtype=bool)
@@ -172,7 +172,8 @@ class ProcessChain:
                 args = {p: np.where(valid, np.broadcast_to(v, shape), np.nan) for p, v in args.items()}
             out = c.evaluate(args)
             for p, (s, o) in self._convert_out[name].items():
-                data[p] = np.asarray(out[p], dtype=float) * s + o if (s, o) != (1.0, 0.0) else np.asarray(out[p], dtype=float)
+                raw = np.asarray(out[p], dtype=float)
+                data[p] = raw * s + o if (s, o) != (1.0, 0.0) else raw
                 self._check_bounds(p, data[p], reject, produced_by=name)
         if not valid.all():
             for p in self._producer:

@@ -54,7 +54,7 @@ class CelltwinError(Exception):
         return self.message
 
 
-def _rebuild(cls: type, message: str, fields: dict[str, Any]) -> CelltwinError:
+def _rebuild(cls: type[CelltwinError], message: str, fields: dict[str, Any]) -> CelltwinError:
     err = cls.__new__(cls)
     CelltwinError.__init__(err, message, **fields)
     return err

@@ -112,7 +112,7 @@ class DaskBackend(Backend):
             except OSError as exc:
                 raise ParameterError(f"scheduler = {scheduler!r}: no Dask scheduler answers there ({exc}); "
                                      "start one with 'dask scheduler' and 'dask worker ADDRESS'") from None
-        self.address = self.client.scheduler.address
+        self.address = str(getattr(self.client.scheduler, "address", scheduler))
         self.workers = max(1, sum(w.get("nthreads", 1)
                                   for w in self.client.scheduler_info(n_workers=-1)["workers"].values()))
 

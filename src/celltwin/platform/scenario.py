@@ -49,8 +49,8 @@ from .catalog import Catalog, default_catalog
 from .chain import ProcessChain
 from .errors import ParameterError, ScenarioError, closest, unknown
 from .registry import containers as registry
-from .units import affine, convert, unit_suffix
 from .uncertainty import DISTRIBUTIONS, METHODS, Uncertain, check_correlation, joint_distribution, read_column, sample
+from .units import affine, convert, unit_suffix
 
 SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs")
 SCENARIO_KEYS = ("name", "description", "chain", "cell", "components")
@@ -380,9 +380,7 @@ class Scenario:
                 if k in scales:
                     raise ParameterError(f"{k!r} has no spread to scale: it is fixed in this scenario; uncertain: "
                                          f"{', '.join(self.uncertain)}", parameter=k)
-                v = values.get(k, fixed.get(k))
-                if v is None:  # the balance parameter
-                    v = self.nominal()[k]
+                v = values[k] if k in values else fixed[k] if k in fixed else self.nominal()[k]  # k: the balance
                 if k in stds and k not in fix:
                     uncertain[k] = Uncertain(k, "normal", v, std=stds[k])
                     fixed.pop(k, None)
@@ -411,13 +409,13 @@ def moved(u: Uncertain, value: float | None = None, scale: float | None = None,
         if u.distribution not in STD_DISTRIBUTIONS:
             raise ParameterError(f"{u.name}: a {u.distribution} distribution has no standard deviation to set "
                                  f"(possible for {', '.join(STD_DISTRIBUTIONS)})", parameter=u.name)
-        k = float(std) / float(u.std)
+        k = float(std) / float(u.std or 1.0)
 
     def around(x):
         return None if x is None else v + k * (x - u.value) if math.isfinite(x) else x
 
     if u.distribution == "kde":
-        return dataclasses.replace(u, value=v, data=tuple(v + k * (x - u.value) for x in u.data))
+        return dataclasses.replace(u, value=v, data=tuple(v + k * (x - u.value) for x in u.data or ()))
     if u.distribution == "uniform":
         return dataclasses.replace(u, value=v, low=around(u.low), high=around(u.high))
     new_std = float(std) if std is not None else (None if u.std is None else u.std * k)

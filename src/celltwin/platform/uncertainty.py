@@ -49,7 +49,7 @@ class Uncertain:
         elif d == "truncated-normal":
             dist = ot.TruncatedNormal(self.value, self.std, self.low, self.high)
         elif d == "kde":
-            dist = ot.KernelSmoothing().build(ot.Sample([[x] for x in self.data]))
+            dist = ot.KernelSmoothing().build(ot.Sample([[x] for x in self.data or ()]))
         else:  # guarded by the scenario parser; kept for direct construction
             raise ScenarioError(f"distribution {d!r} of {self.name!r} is not one of {', '.join(DISTRIBUTIONS)}")
         dist.setDescription([self.name])

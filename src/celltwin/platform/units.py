@@ -5,13 +5,13 @@ map ``y = scale * x + offset`` so that hot loops run on plain floats.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pint
 
 from .errors import UnitError
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("percent_fraction = 0.01 = pct")
 
 
@@ -25,7 +25,7 @@ def normalize(unit: str) -> str:
     return u.replace("µ", "u").replace("μ", "u")
 
 
-@lru_cache(maxsize=None)
+@cache
 def affine(src: str, dst: str) -> tuple[float, float]:
     """``(scale, offset)`` with ``value_dst = scale * value_src + offset``."""
     try:
