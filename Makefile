@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.celltwin-installed
 
-.PHONY: run test bench clean browser
+.PHONY: run test lint bench clean browser
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,7 +23,11 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium not installed (needs root): the browser check of the Sankey page will be skipped"; }
 
-test: $(STAMP) browser
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/celltwin/platform
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -45,7 +45,7 @@ def batched_rate(cell: HalfCell, samples: dict, chunk: int, repeat: int) -> tupl
     best, res = np.inf, None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        res = cell.solve(samples, chunk_size=chunk, progress=False)
+        res = cell.solve(samples, chunk_size=chunk)
         best = min(best, time.perf_counter() - t0)
     return n / best, res
 
@@ -68,7 +68,7 @@ def main():
     t0 = time.perf_counter()
     cell = HalfCell(settings)
     build = time.perf_counter() - t0
-    cell.solve(take(samples, 4), progress=False)  # first solve sets up the solver
+    cell.solve(take(samples, 4))  # first solve sets up the solver
     rate, res = batched_rate(cell, samples, args.chunk, args.repeat)
 
     t0 = time.perf_counter()
@@ -80,7 +80,7 @@ def main():
 
     m = args.accuracy_samples
     fine = HalfCell(CellSettings(mesh=(20, 80, 80), rtol=1e-9, atol=1e-11, threads=args.threads))
-    ref = fine.solve(take(samples, m), progress=False).values
+    ref = fine.solve(take(samples, m)).values
     err = {q: float(np.max(np.abs(res.values[q][:m] / ref[q] - 1))) for q in ("capacity", "energy_density")}
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
@@ -100,7 +100,7 @@ def main():
     if not args.no_compile:
         t0 = time.perf_counter()
         compiled = HalfCell(CellSettings(threads=args.threads, compile=True))
-        compiled.solve(take(samples, 4), progress=False)
+        compiled.solve(take(samples, 4))
         ctime = time.perf_counter() - t0
         crate, cres = batched_rate(compiled, samples, args.chunk, args.repeat)
         cdiff = float(np.nanmax(np.abs(cres.values["capacity"] / res.values["capacity"] - 1)))

@@ -19,11 +19,13 @@ import numpy as np
 from scipy.optimize import least_squares, minimize
 
 import celltwin as ct
-from celltwin.analysis.inverse import free_bounds, inverse
-from celltwin.analysis.product import product_design
-from celltwin.analysis.robust import CommonRandomNumbers, robust_design, smooth_in_spec
-from celltwin.analysis.specs import as_specs, in_spec
-from celltwin.analysis.tolerances import EXACT, production_tolerances
+from celltwin.analysis.design.inverse import inverse
+from celltwin.analysis.design.product import product_design
+from celltwin.analysis.design.robust import robust_design, smooth_in_spec
+from celltwin.analysis.design.space import DesignSpace
+from celltwin.analysis.design.tolerances import EXACT, production_tolerances
+from celltwin.analysis.uq.sampling import CommonRandomNumbers
+from celltwin.analysis.uq.specs import as_specs, in_spec
 
 
 def line(name: str, evals, wall: float, extra: str = "") -> None:
@@ -34,7 +36,7 @@ def slow_inverse(sc, targets, free, start):
     """scipy's own finite differences, one scalar chain evaluation per point."""
     chain = sc.build_chain(with_cell=False)
     base = {**sc.nominal(), **start}
-    bounds = free_bounds(sc, free, base)
+    bounds = DesignSpace.of(sc, free, base).bounds
     names = list(bounds)
     calls = 0
 
@@ -93,7 +95,7 @@ def main() -> None:
          f"yield {r.before['yield']:.3f} -> {r.after['yield']:.3f}; optimum spread over 5 seeds: "
          f"V_dot {np.std([o[0] for o in optima]):.2f} cm^3/h, q_L {np.std([o[1] for o in optima]):.3f} N/mm")
     # slow way: fresh random numbers for every candidate
-    bounds = free_bounds(sc, ["V_dot", "q_L"], nom)
+    bounds = DesignSpace.of(sc, ["V_dot", "q_L"], nom).bounds
     lo, hi = np.array([bounds[k][0] for k in bounds]), np.array([bounds[k][1] for k in bounds])
     fresh_optima, evals = [], 0
     t0 = time.perf_counter()

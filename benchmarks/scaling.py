@@ -46,10 +46,10 @@ def scenario(threads: int):
 
 def timed(label, fn, results):
     t0 = time.perf_counter()
-    frame = fn()
+    run = fn()
     dt = time.perf_counter() - t0
-    results[label] = (dt, frame)
-    ex = frame.attrs["execution"]
+    results[label] = (dt, run.frame)
+    ex = run.execution
     print(f"  {label:<44s} {dt:8.2f} s   ({ex['backend']}, cell time summed over workers "
           f"{ex['step_seconds'].get('half-cell', float('nan')):.1f} s)", flush=True)
     return dt
@@ -58,7 +58,7 @@ def timed(label, fn, results):
 def main():
     from distributed import Client, LocalCluster
 
-    from celltwin.analysis.execution import evaluate_chunk, propagate_chunked, scenario_fingerprint
+    from celltwin.analysis.uq.sampling import evaluate_chunk, monte_carlo, scenario_fingerprint
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=3000)
@@ -74,7 +74,7 @@ def main():
     print(f"load average before: {os.getloadavg()[0]:.1f} (other processes on this machine slow every variant)")
 
     def run(sc, **kw):
-        return propagate_chunked(sc, n, seed, chunk_size=chunk, **kw)
+        return monte_carlo(sc, n, seed, chunk_size=chunk, **kw)
 
     # -- Dask: 1 worker, then 2, each warmed ---------------------------------------------------------
     warm_inputs = sc1.sample(4, 0)

@@ -16,7 +16,7 @@ their reason, and carries on.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -183,14 +183,15 @@ class HalfCell:
         return q, e, ""
 
     # -- solving --------------------------------------------------------------------
-    def solve(self, samples: Mapping, *, chunk_size: int = 256, progress: bool | None = None,
-              on_invalid: str = "nan") -> CellResult:
+    def solve(self, samples: Mapping, *, chunk_size: int = 256,
+              progress: Callable[[int, int], None] | None = None, on_invalid: str = "nan") -> CellResult:
         """Discharge every sample to the cut-off; per-sample results and failures.
 
         ``on_invalid="raise"`` raises :class:`ParameterError` for the first impossible
         sample, ``"nan"`` records it as a failure without calling the solver.
         Results: ``capacity`` (mAh/cm^2), ``energy`` (mWh/cm^2), ``mean_voltage`` (V),
         ``energy_density`` (Wh/L of coating), ``capacity_theoretical`` (mAh/cm^2).
+        ``progress(done, total)`` is called after each chunk of solves.
         """
         if on_invalid not in ("nan", "raise"):
             raise ParameterError(f"on_invalid = {on_invalid!r} must be 'nan' or 'raise'")
@@ -203,11 +204,12 @@ class HalfCell:
         e = np.full(len(df), np.nan)
         todo = np.flatnonzero((reasons == "").to_numpy())
         chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
-        show = progress if progress is not None else len(chunks) > 2
-        with _progress(show, len(todo)) as advance:
-            for idx in chunks:
-                self._solve_chunk(df.iloc[idx], idx, q, e, reasons)
-                advance(len(idx))
+        done = 0
+        for idx in chunks:
+            self._solve_chunk(df.iloc[idx], idx, q, e, reasons)
+            done += len(idx)
+            if progress is not None:
+                progress(done, len(todo))
         return self._result(df, q, e, reasons)
 
     def _solve_chunk(self, part: pd.DataFrame, idx: np.ndarray, q, e, reasons) -> None:
@@ -286,7 +288,7 @@ class HalfCell:
         i = np.asarray(current_densities, dtype=float)
         samples = {k: np.broadcast_to(np.asarray(v, dtype=float), i.shape) for k, v in sample.items()}
         samples["i_app"] = i * 10.0  # mA/cm^2 -> A/m^2
-        res = self.solve(samples, progress=False)
+        res = self.solve(samples)
         out = res.values.copy()
         out.insert(0, "current_density", i)
         out.insert(1, "c_rate", i / out["capacity_theoretical"])
@@ -307,24 +309,3 @@ def half_cell(settings: CellSettings = CellSettings()) -> HalfCell:
 def _failure_reason(exc: Exception) -> str:
     """A solver exception as a one-line failure reason: its type and its message."""
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-
-
-class _progress:
-    """A rich progress bar over samples, or nothing."""
-
-    def __init__(self, show: bool, total: int):
-        self.show, self.total = show, total
-
-    def __enter__(self):
-        if not self.show:
-            return lambda n: None
-        from rich.progress import Progress
-        self._p = Progress(transient=True)
-        self._p.start()
-        task = self._p.add_task("P2D half-cell solves", total=self.total)
-        return lambda n: self._p.advance(task, n)
-
-    def __exit__(self, *exc):
-        if self.show:
-            self._p.stop()
-        return False
