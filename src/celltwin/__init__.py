@@ -13,8 +13,7 @@ from ._version import __version__
 from .analysis import propagate
 from .containers import ElectrodeScenario as Scenario
 from .containers import default_catalog
-from .platform import (CelltwinError, ChainError, ParameterError, ProcessChain, ScenarioError,
-                       builtin_scenarios)
+from .platform import CelltwinError, ChainError, ParameterError, ProcessChain, ScenarioError, builtin_scenarios
 
 
 def __getattr__(name: str):

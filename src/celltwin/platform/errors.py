@@ -1,7 +1,8 @@
 """One exception hierarchy for celltwin, errors as data.
 
 Every class also inherits the matching builtin so callers can catch ``ValueError`` or
-``KeyError`` as usual. Every error carries the fields a caller (the CLI, the app, a test)
+``KeyError`` as usual; :class:`CelltwinError` comes first in the bases, so its keyword
+fields and its message (never quoted, as ``KeyError`` would) take precedence. Every error carries the fields a caller (the CLI, the app, a test)
 needs as attributes: ``parameter``, ``value``, ``unit``, ``valid`` (the valid range as
 text) and ``path`` (a file or table). Library messages speak of parameters; the CLI maps
 ``parameter`` to its flags. Every error pickles with its fields, because errors cross
@@ -60,7 +61,7 @@ def _rebuild(cls: type[CelltwinError], message: str, fields: dict[str, Any]) -> 
     return err
 
 
-class ParameterError(ValueError, CelltwinError):
+class ParameterError(CelltwinError, ValueError):
     """A parameter value, unit or name is not valid."""
 
 
@@ -68,11 +69,11 @@ class UnitError(ParameterError):
     """Two units that pint cannot convert into each other."""
 
 
-class ScenarioError(ValueError, CelltwinError):
+class ScenarioError(CelltwinError, ValueError):
     """A scenario file or table is malformed."""
 
 
-class ChainError(ValueError, CelltwinError):
+class ChainError(CelltwinError, ValueError):
     """A process chain could not be built; ``problems`` lists every reason."""
 
     def __init__(self, problems: Iterable[str] | str = (), **fields: Any):
@@ -83,17 +84,16 @@ class ChainError(ValueError, CelltwinError):
     problems: list[str]
 
 
-class RegistryError(KeyError, CelltwinError):
+class RegistryError(CelltwinError, KeyError):
     """A name that is not registered."""
 
-    __str__ = CelltwinError.__str__  # KeyError would quote the message
 
 
-class MissingDependencyError(ImportError, CelltwinError):
+class MissingDependencyError(CelltwinError, ImportError):
     """An optional heavy dependency is not installed; the message says how to get it."""
 
 
-class SolverError(RuntimeError, CelltwinError):
+class SolverError(CelltwinError, RuntimeError):
     """A numerical model failed for a reason that is not the user's input."""
 
 
@@ -106,7 +106,7 @@ class UnreachableTargetError(ParameterError):
     result: Any = None
 
 
-class RunStoreError(LookupError, CelltwinError):
+class RunStoreError(CelltwinError, LookupError):
     """A run that is not in the store, or a store that cannot be opened."""
 
 
@@ -131,3 +131,26 @@ def first_offending(values, bad) -> float:
     """The first of ``values`` (broadcast to the mask's shape) where ``bad`` holds: the one a message names."""
     bad = np.asarray(bad, dtype=bool)
     return float(np.broadcast_to(np.asarray(values, dtype=float), bad.shape)[bad].reshape(-1)[0])
+
+
+class CelltwinWarning(UserWarning):
+    """A setting celltwin accepts but doubts (e.g. one that will reject many samples), with the
+    same fields as the errors; studies collect them for the summary and the report."""
+
+    def __init__(self, message: str = "", **fields: Any):
+        super().__init__(message)
+        self.message_text = message
+        self.fields = dict(fields)
+        for key, v in fields.items():
+            setattr(self, key, v)
+
+    def __reduce__(self):
+        return (_rebuild_warning, (type(self), self.message_text, self.fields))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready record: the kind, the message and the fields."""
+        return {"kind": type(self).__name__, "message": self.message_text, **self.fields}
+
+
+def _rebuild_warning(cls: type[CelltwinWarning], message: str, fields: dict[str, Any]) -> CelltwinWarning:
+    return cls(message, **fields)

@@ -45,9 +45,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import schema
 from .catalog import Catalog, default_catalog
 from .chain import ProcessChain
-from .errors import ParameterError, ScenarioError, closest, unknown
+from .errors import ParameterError, ScenarioError, UnitError, closest, unknown
 from .registry import containers as registry
 from .uncertainty import DISTRIBUTIONS, METHODS, Uncertain, check_correlation, joint_distribution, read_column, sample
 from .units import affine, convert, unit_suffix
@@ -55,8 +56,6 @@ from .units import affine, convert, unit_suffix
 SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs")
 SCENARIO_KEYS = ("name", "description", "chain", "cell", "components")
 PARAM_KEYS = ("value", "unit", "std", "rel_std", "distribution", "low", "high", "data", "column")
-STUDY_KEYS = ("samples", "seed", "method")
-SEGMENT_KEYS = ("count", "between", "drift")
 SPEC_KEYS = ("value", "rel_tol", "abs_tol", "min", "max", "unit")
 
 
@@ -142,9 +141,13 @@ class Scenario:
         """Load a built-in scenario by name, or a TOML file by path."""
         path = Path(name_or_path)
         if path.suffix == ".toml" or path.exists():
-            if not path.exists():
-                raise ScenarioError(f"scenario file {str(path)!r} does not exist")
-            return cls.from_dict(tomllib.loads(path.read_text()), source=str(path), base=path.parent)
+            if not path.is_file():
+                raise ScenarioError(f"scenario file {str(path)!r} does not exist or is not a file", path=str(path))
+            try:
+                data = tomllib.loads(path.read_text())
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ScenarioError(f"scenario file {str(path)!r} is not valid TOML: {exc}", path=str(path)) from None
+            return cls.from_dict(data, source=str(path), base=path.parent)
         builtin = builtin_scenarios()
         if str(name_or_path) not in builtin:
             raise ScenarioError(unknown("scenario", str(name_or_path), builtin))
@@ -155,15 +158,25 @@ class Scenario:
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> Scenario:
         data = copy.deepcopy(dict(data))
         _check_keys("scenario file", data, SECTIONS)
+        for section in SECTIONS:
+            if section in data and not isinstance(data[section], Mapping):
+                raise ScenarioError(f"[{section}] must be a table, got {data[section]!r}", path=f"[{section}]")
         head = data.get("scenario", {})
         _check_keys("[scenario]", head, SCENARIO_KEYS + tuple(cls.cell_settings))
-        steps = list(head.get("chain", cls.default_chain))
+        parsed = schema.check(schema.ScenarioHead, "[scenario]", head)
+        steps = list(parsed.chain if parsed.chain is not None else cls.default_chain)
         for s in steps:
             registry.get(s)  # raises with the closest name
-        cell = head.get("cell")
+        cell = parsed.cell
         if cell is not None:
             registry.get(cell)
-        components = tuple(head.get("components", cls.default_components))
+        components = tuple(parsed.components if parsed.components is not None else cls.default_components)
+        twice = sorted({c for c in components if components.count(c) > 1})
+        if twice:
+            raise ScenarioError(f"[scenario] components: {', '.join(map(repr, twice))} listed more than once; each "
+                                "component appears once", parameter="components", value=list(components))
+        if len(set(steps)) < len(steps):
+            raise ScenarioError(f"[scenario] chain: a step is listed more than once: {steps}", parameter="chain")
         catalog = default_catalog(components)
         cell_options = {k: setting.check(k, head.get(k, setting.default)) for k, setting in cls.cell_settings.items()}
         group = cls.balance_group(components)
@@ -181,6 +194,9 @@ class Scenario:
                                         f"{', '.join(group) or '(none in this kind of scenario)'}", parameter=pname)
                 balance = pname
             elif isinstance(spec, (int, float)) and not isinstance(spec, bool):
+                if not math.isfinite(spec):
+                    raise ScenarioError(f"[parameters] {pname} = {spec!r} must be a finite number", parameter=pname,
+                                        value=spec)
                 fixed[pname] = float(spec)
             elif isinstance(spec, Mapping):
                 value, unc = _parse_param(pname, spec, entry.unit, base)
@@ -190,11 +206,15 @@ class Scenario:
                     uncertain[pname] = unc
             else:
                 raise ScenarioError(f"[parameters]: {pname} = {spec!r} must be a number, \"balance\" or a table "
-                                    f"with keys {', '.join(PARAM_KEYS)}")
+                                    f"with keys {', '.join(PARAM_KEYS)}", parameter=pname, value=spec)
         nominal = {**fixed, **{k: u.value for k, u in uncertain.items()}}
         for pname, v in nominal.items():
             catalog[pname].validate(v)
 
+        for cname, table in data.get("containers", {}).items():
+            if not isinstance(table, Mapping):
+                raise ScenarioError(f"[containers.{cname}] must be a table of options, got {table!r}",
+                                    parameter=cname)
         options = {k: dict(v) for k, v in data.get("containers", {}).items()}
         for cname in options:
             if cname not in steps and cname != cell:
@@ -202,34 +222,40 @@ class Scenario:
                                     f"{closest(cname, steps + ([cell] if cell else []))}")
 
         correlation = None
-        pairs = {}
+        pairs: dict[tuple[str, str], float] = {}
         for a, row in data.get("correlations", {}).items():
+            if not isinstance(row, Mapping):
+                raise ScenarioError(f"[correlations] {a} = {row!r}: write {a} = {{ OTHER = rho }}", parameter=a)
             for b, rho in row.items():
                 for n in (a, b):
                     if n not in uncertain:
                         raise ScenarioError(f"[correlations]: {n!r} is not an uncertain parameter"
-                                            f"{closest(n, uncertain)}")
+                                            f"{closest(n, uncertain)}", parameter=n)
+                if isinstance(rho, bool) or not isinstance(rho, int | float) or not math.isfinite(rho):
+                    raise ScenarioError(f"[correlations] {a}-{b} = {rho!r} must be a number in (-1, 1)",
+                                        parameter=f"{a}-{b}", value=rho, valid="(-1, 1)")
+                if a == b:
+                    raise ScenarioError(f"[correlations] {a}-{b} = {rho!r}: a parameter's correlation with itself "
+                                        "is 1 by definition; give pairs of two different parameters",
+                                        parameter=f"{a}-{b}", value=rho)
+                other = pairs.get((b, a), pairs.get((a, b)))
+                if other is not None and other != float(rho):
+                    raise ScenarioError(f"[correlations] {a}-{b} is given twice with different values "
+                                        f"({other:g} and {float(rho):g}); give each pair once",
+                                        parameter=f"{a}-{b}", value=rho)
                 pairs[(a, b)] = float(rho)
         if pairs:
             correlation = check_correlation(list(uncertain), pairs)
 
-        seg = data.get("segments", {})
-        _check_keys("[segments]", seg, SEGMENT_KEYS)
-        segments = Segments(count=int(seg.get("count", 1)))
-        if segments.count < 1:
-            raise ScenarioError(f"[segments] count = {segments.count} must be at least 1")
-        for pname, spec in seg.get("between", {}).items():
-            segments.between[pname] = _spread(f"[segments.between] {pname}", pname, spec, catalog, nominal, "std")
-        for pname, spec in seg.get("drift", {}).items():
-            segments.drift[pname] = _spread(f"[segments.drift] {pname}", pname, spec, catalog, nominal,
-                                            "per_segment")
-
-        study = {"samples": 1000, "seed": 2022, "method": "mc", **data.get("study", {})}
-        _check_keys("[study]", study, STUDY_KEYS)
-        if study["method"] not in METHODS:
-            raise ScenarioError(f"[study] method = {study['method']!r} is not one of {', '.join(METHODS)}")
-        if int(study["samples"]) < 1:
-            raise ScenarioError(f"[study] samples = {study['samples']} must be at least 1")
+        seg = schema.check(schema.SegmentsTable, "[segments]", data.get("segments", {}))
+        segments = Segments(count=seg.count)
+        for pname, spread in seg.between.items():
+            segments.between[pname] = _spread(f"[segments.between] {pname}", pname, spread.model_dump(),
+                                              catalog, nominal, "std")
+        for pname, drift in seg.drift.items():
+            segments.drift[pname] = _spread(f"[segments.drift] {pname}", pname, drift.model_dump(), catalog,
+                                            nominal, "per_segment")
+        study = schema.check(schema.StudyTable, "[study]", data.get("study", {})).model_dump()
 
         sc = cls(name=head.get("name", Path(source).stem if source else "scenario"), chain_steps=steps,
                  components=components, catalog=catalog, fixed=fixed, uncertain=uncertain, balance=balance,
@@ -279,11 +305,11 @@ class Scenario:
         """Seeded sample of every input as a DataFrame (one row per sample, column ``segment``)."""
         import pandas as pd
 
-        n = int(n if n is not None else self.study["samples"])
-        seed = int(seed if seed is not None else self.study["seed"])
+        n = schema.integer("samples", n if n is not None else self.study["samples"], 1)
+        seed = schema.integer("seed", seed if seed is not None else self.study["seed"], 0, schema.MAX_SEED)
         method = method or self.study["method"]
-        if n < 1:
-            raise ParameterError(f"samples = {n} must be at least 1")
+        if method not in METHODS:
+            raise ParameterError(unknown("sampling method", str(method), METHODS), parameter="method", value=method)
         draws = sample(list(self.uncertain.values()), n, seed, method, self.correlation)
         values = {k: np.full(n, v) for k, v in self.fixed.items()}
         values.update(draws)
@@ -429,59 +455,70 @@ def moved(u: Uncertain, value: float | None = None, scale: float | None = None,
 
 def _parse_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
     """A [parameters] table -> (nominal, Uncertain or None), in catalog units."""
-    _check_keys(f"[parameters] {pname}", spec, PARAM_KEYS)
-    unit = spec.get("unit", cat_unit)
     where = f"[parameters] {pname}"
-    scale, _ = affine(unit, cat_unit)
+    dist = spec.get("distribution")
+    if dist is None:
+        dist = "normal" if ("std" in spec or "rel_std" in spec) else None
+    elif dist not in DISTRIBUTIONS:
+        raise ScenarioError(f"{where}: " + unknown("distribution", str(dist), DISTRIBUTIONS), parameter=pname,
+                            value=dist)
+    table: Any = schema.check(schema.PARAMETER_TABLES[dist], where, spec, kind=dist or "fixed", known=PARAM_KEYS)
+    unit = table.unit or cat_unit
+    try:
+        scale, _ = affine(unit, cat_unit)
+    except UnitError:
+        raise UnitError(f"{where}: cannot convert {unit!r} to {cat_unit!r} (the catalog unit of {pname})",
+                        parameter=pname, unit=unit, valid=cat_unit) from None
 
     def conv(x):
         return float(convert(float(x), unit, cat_unit))
 
-    dist = spec.get("distribution")
-    if dist is None:
-        dist = "normal" if ("std" in spec or "rel_std" in spec) else None
-    if dist is not None and dist not in DISTRIBUTIONS:
-        raise ScenarioError(f"{where}: " + unknown("distribution", dist, DISTRIBUTIONS))
-    if dist == "kde":
-        data_path = Path(spec.get("data", ""))
+    if isinstance(table, schema.KdeParam):
+        data_path = Path(table.data)
         if base is not None and not data_path.is_absolute():
             data_path = base / data_path
-        data = tuple(conv(x) for x in read_column(data_path, spec.get("column", pname)))
+        data = tuple(conv(x) for x in read_column(data_path, table.column or pname))
         return float(np.mean(data)), Uncertain(pname, "kde", float(np.mean(data)), data=data)
-    if dist == "uniform":
-        if "low" not in spec or "high" not in spec:
-            raise ScenarioError(f"{where}: a uniform distribution needs 'low' and 'high'")
-        low, high = conv(spec["low"]), conv(spec["high"])
+    if isinstance(table, schema.UniformParam):
+        low, high = conv(table.low), conv(table.high)
         if not low < high:
-            raise ScenarioError(f"{where}: low = {spec['low']} must be below high = {spec['high']} {unit}")
-        value = conv(spec["value"]) if "value" in spec else 0.5 * (low + high)
+            raise ScenarioError(f"{where}: low = {table.low} must be below high = {table.high} {unit}",
+                                parameter=pname, value=(table.low, table.high), unit=unit)
+        value = conv(table.value) if table.value is not None else 0.5 * (low + high)
+        if not low <= value <= high:
+            raise ScenarioError(f"{where}: value = {table.value} {unit} lies outside its own uniform interval "
+                                f"[{table.low}, {table.high}] {unit}", parameter=pname, value=table.value,
+                                unit=unit, valid=f"[{table.low}, {table.high}]")
         return value, Uncertain(pname, "uniform", value, low=low, high=high)
-    if "value" not in spec:
-        raise ScenarioError(f"{where}: needs 'value'")
-    value = conv(spec["value"])
-    if dist is None:
+    value = conv(table.value)
+    if isinstance(table, schema.FixedParam):
         return value, None
-    if "std" in spec and "rel_std" in spec:
-        raise ScenarioError(f"{where}: give either 'std' or 'rel_std', not both")
-    if "std" in spec:
-        std = float(spec["std"]) * abs(scale)
-    elif "rel_std" in spec:
-        std = float(spec["rel_std"]) * abs(value)
+    if table.std is not None and table.rel_std is not None:
+        raise ScenarioError(f"{where}: give either 'std' or 'rel_std', not both", parameter=pname)
+    if table.std is not None:
+        std = float(table.std) * abs(scale)
+    elif table.rel_std is not None:
+        std = float(table.rel_std) * abs(value)
     else:
-        raise ScenarioError(f"{where}: a {dist} distribution needs 'std' or 'rel_std'")
-    if not (std > 0 and math.isfinite(std)):
-        raise ScenarioError(f"{where}: standard deviation {std:g} {cat_unit} must be positive (valid range (0, inf))")
+        raise ScenarioError(f"{where}: a {dist} distribution needs 'std' or 'rel_std'", parameter=pname)
+    if not std > 0:
+        given = f"std = {table.std}" if table.std is not None else f"rel_std = {table.rel_std}"
+        raise ScenarioError(f"{where}: {given} gives a standard deviation of {std:g} {cat_unit}; it must be "
+                            "positive (valid range (0, inf))", parameter=pname, value=std, unit=cat_unit,
+                            valid="(0, inf)")
     if dist == "lognormal" and value <= 0:
-        raise ScenarioError(f"{where}: a lognormal needs a positive value, got {value:g} {cat_unit}")
-    if dist == "truncated-normal":
-        low = conv(spec["low"]) if "low" in spec else -math.inf
-        high = conv(spec["high"]) if "high" in spec else math.inf
+        raise ScenarioError(f"{where}: a lognormal needs a positive value, got {value:g} {cat_unit}", parameter=pname,
+                            value=value, unit=cat_unit, valid="(0, inf)")
+    if isinstance(table, schema.TruncatedNormalParam):
+        low = conv(table.low) if table.low is not None else -math.inf
+        high = conv(table.high) if table.high is not None else math.inf
         if not low < value < high:
-            raise ScenarioError(f"{where}: value {value:g} must lie between low {low:g} and high {high:g} {cat_unit}")
+            raise ScenarioError(f"{where}: value {value:g} must lie between low {low:g} and high {high:g} {cat_unit}",
+                                parameter=pname, value=value, unit=cat_unit, valid=f"({low:g}, {high:g})")
         low = low if math.isfinite(low) else value - 40 * std
         high = high if math.isfinite(high) else value + 40 * std
-        return value, Uncertain(pname, dist, value, std=std, low=low, high=high)
-    return value, Uncertain(pname, dist, value, std=std)
+        return value, Uncertain(pname, str(dist), value, std=std, low=low, high=high)
+    return value, Uncertain(pname, str(dist), value, std=std)
 
 
 def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, float]:
@@ -516,13 +553,14 @@ def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, flo
 
 def _spread(where: str, pname: str, spec, catalog: Catalog, nominal: Mapping[str, float], abs_key: str) -> float:
     if pname not in catalog:
-        raise ScenarioError(f"{where}: unknown parameter {pname!r}{closest(pname, catalog)}")
+        raise ScenarioError(f"{where}: unknown parameter {pname!r}{closest(pname, catalog)}", parameter=pname)
     if pname not in nominal:
-        raise ScenarioError(f"{where}: {pname!r} has no value in [parameters]")
+        raise ScenarioError(f"{where}: {pname!r} has no value in [parameters]", parameter=pname)
     rel_key = "rel_std" if abs_key == "std" else "rel_per_segment"
-    if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in (abs_key, rel_key):
-        raise ScenarioError(f"{where}: give a table with exactly one of '{abs_key}' or '{rel_key}'")
-    key, val = next(iter(spec.items()))
+    given = {k: v for k, v in spec.items() if v is not None}
+    if len(given) != 1:
+        raise ScenarioError(f"{where}: give a table with exactly one of '{abs_key}' or '{rel_key}'", parameter=pname)
+    key, val = next(iter(given.items()))
     return float(val) * (abs(nominal[pname]) if key == rel_key else 1.0)
 
 

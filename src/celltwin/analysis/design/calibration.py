@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +172,7 @@ class Calibration:
         digest = ""
         if self.source and Path(self.source).is_file():
             digest = f" (sha256 {hashlib.sha256(Path(self.source).read_bytes()).hexdigest()[:16]})"
-        head = [f"# calibrated by celltwin on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        head = [f"# calibrated by celltwin on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
                 f"# from scenario {self.prior.source or self.prior.name!r} and measurements {self.source!r}{digest}",
                 f"# ({self.n_measured} rows of {', '.join(self.quantities)}; simulated maximum likelihood, "
                 f"{self.samples} samples, seed {self.seed})"]

@@ -7,10 +7,10 @@ its chunks would come from a different sample.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,9 +69,8 @@ class Checkpoint:
             old["status"] = "running"
             self._write_manifest(old)
             return done
-        if self.folder.exists():
-            shutil.rmtree(self.folder)
-        self.folder.mkdir(parents=True)
+        self.discard()
+        self.folder.mkdir(parents=True, exist_ok=True)
         self._write_manifest({"plan": plan, "status": "running", "created": time.time(), "resumed": []})
         return []
 
@@ -87,8 +86,15 @@ class Checkpoint:
         self._write_manifest(m)
 
     def discard(self) -> None:
-        """Remove the chunks once the study folder holds the finished result (they duplicate it)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Remove the chunks and the manifest (and the folder, once empty): only files a
+        checkpoint writes, never anything else a user put there."""
+        if not self.folder.is_dir():
+            return
+        for p in self.folder.iterdir():
+            if CHUNK_FILE.match(p.name) or p.name == "manifest.json" or p.name.endswith(".tmp"):
+                p.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
 
     # -- chunks -----------------------------------------------------------------------
     def path(self, index: int) -> Path:

@@ -21,6 +21,7 @@ import hashlib
 import os
 import pickle
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from ...containers.scenario import ElectrodeScenario
+from ...platform import schema
 from ...platform.chain import ProcessChain
+from ...platform.errors import CelltwinWarning, ParameterError
 from ...platform.execution import SerialBackend, backend, chunk_bounds
 from ...platform.scenario import Scenario
 from .checkpoint import Checkpoint, ChunkResult
@@ -185,11 +188,71 @@ def evaluate_chunk(scenario: Scenario, inputs: pd.DataFrame, index: int, with_ce
     return res
 
 
+# -- before a run ----------------------------------------------------------------------------
+#: a pilot sample that rejects more than this share warns, naming the parameter behind it
+WARN_REJECTED = 0.02
+#: share of the machine's available memory a run may plan to use
+MEMORY_SHARE = 0.8
+
+
+@dataclass
+class Preflight:
+    """What a cheap pilot run (the chain without the cell model) says before the real one."""
+
+    pilot: int
+    rejected: float                 # share of the pilot's samples the chain rejects
+    reasons: dict[str, int]         # pilot rejections by reason
+    memory_bytes: float             # estimated peak memory of the run
+    available_bytes: float          # memory available on this machine
+    warnings: list[CelltwinWarning] = field(default_factory=list)
+
+
+def preflight(sc: Scenario, n: int, *, seed: int = 0, pilot: int = 2000, extra_bytes_per_sample: float = 0.0,
+              warn: bool = True) -> Preflight:
+    """Check a run before it starts: refuse one that needs more memory than the machine has
+    (:class:`ParameterError` naming both figures), and warn (:class:`CelltwinWarning`) when
+    a pilot sample of the chain rejects more than :data:`WARN_REJECTED` of its samples, naming
+    the parameter behind most rejections, or when there are more production segments than
+    samples. ``extra_bytes_per_sample`` adds a caller's own per-sample memory (e.g. a PCE)."""
+    import psutil
+
+    chain = sc.build_chain(with_cell=False)
+    columns = len(sc.given) + len(chain.outputs) + (16 if sc.cell else 0) + 3
+    # inputs, chunk frames, the concatenated frame and a copy: four float copies, plus the reason strings
+    need = n * (4 * 8 * columns + 80 + extra_bytes_per_sample)
+    available = float(psutil.virtual_memory().available)
+    if need > MEMORY_SHARE * available:
+        raise ParameterError(
+            f"samples = {n} needs about {need / 2**30:.3g} GiB of memory, more than {100 * MEMORY_SHARE:.0f} % of "
+            f"the {available / 2**30:.3g} GiB available on this machine; use fewer samples",
+            parameter="samples", value=n, valid=f"[1, {int(MEMORY_SHARE * available / (need / n))}]")
+    m = int(min(n, pilot))
+    res = evaluate_frame(chain, sc.sample(m, seed))
+    rejected = 1.0 - res.frame[VALID].to_numpy(dtype=bool).mean()
+    found: list[CelltwinWarning] = []
+    if rejected > WARN_REJECTED:
+        reason, count = max(res.rejections.items(), key=lambda kv: kv[1])
+        name = reason.split(" ")[0]
+        found.append(CelltwinWarning(
+            f"{100 * rejected:.3g} % of a {m}-sample pilot run are rejected by the chain, most for '{reason}' "
+            f"({count}); check the spread or range of {name} and what feeds it", parameter=name,
+            rejected_share=round(float(rejected), 4), pilot=m))
+    if sc.segments.count > n:
+        found.append(CelltwinWarning(
+            f"[segments] count = {sc.segments.count} is more than the {n} samples: some segments get no sample",
+            parameter="segments.count", value=sc.segments.count))
+    if warn:
+        for w in found:
+            warnings.warn(w, stacklevel=3)
+    return Preflight(m, float(rejected), dict(res.rejections), need, available, found)
+
+
 # -- a whole run -----------------------------------------------------------------------------
 def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None = None, *,
                 method: str | None = None, with_cell: bool = True, chunk_size: int | None = None,
                 scheduler: Any = None, workers: int | None = None, checkpoint: Any = None,
-                resume: bool = False, progress: Progress | None = None, mark_failed: bool = True) -> Propagation:
+                resume: bool = False, progress: Progress | None = None, mark_failed: bool = True,
+                checks: bool = True) -> Propagation:
     """Sample the scenario and evaluate its chain in chunks on a backend.
 
     Parameters
@@ -218,12 +281,17 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
     mark_failed
         Mark samples whose performance output is not finite (failed cell simulations)
         invalid with their reason (see :func:`evaluate_frame`).
+    checks
+        Run :func:`preflight` first: refuse a run that does not fit in memory, warn about
+        settings that reject many samples.
     """
     sc = ElectrodeScenario.resolve(scenario)
-    n = int(n if n is not None else sc.study["samples"])
-    seed = int(seed if seed is not None else sc.study["seed"])
+    n = schema.integer("samples", n if n is not None else sc.study["samples"], 1)
+    seed = schema.integer("seed", seed if seed is not None else sc.study["seed"], 0, schema.MAX_SEED)
     method = method or sc.study["method"]
-    chunk_size = int(chunk_size or DEFAULT_CHUNK_SIZE)
+    chunk_size = schema.integer("chunk_size", chunk_size or DEFAULT_CHUNK_SIZE, 1)
+    if checks:
+        preflight(sc, n, seed=seed)
     started = time.time()
     t0 = time.perf_counter()
     bounds = chunk_bounds(n, chunk_size)

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...metamodels.pce import Q2_EXACT, Q2_THRESHOLD, Surrogate, fit_pce
+from ...metamodels.pce import Q2_THRESHOLD, Surrogate, fit_pce
 from ...platform.errors import ParameterError
+
 
 class SurrogateWarning(UserWarning):
     """The polynomial chaos surrogate does not reproduce the model well enough."""

@@ -19,15 +19,17 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import platform
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from ...containers.scenario import ElectrodeScenario
 from ...platform.errors import ParameterError
 from ...platform.scenario import Scenario
 from ...platform.units import convert
-from .sampling import Propagation, monte_carlo
+from .sampling import Propagation, monte_carlo, preflight
 from .sensitivity import SensitivityResult, ancova
 
 CELL_INPUTS = ("w_AM", "w_CA", "m_dry", "rho_cal")
@@ -49,6 +51,8 @@ QUANTILES = (0.01, 0.05, 0.5, 0.95, 0.99)
 STAGES = ("process-structure", "structure-performance")
 CHUNK = 100
 """Monte Carlo samples per chain call (the unit of progress)."""
+MAX_REJECTED = 0.5
+"""A study whose pilot run rejects more than this share of samples is refused before it runs."""
 
 StudyProgress = Callable[[str, int, int], None]
 """A progress callback: ``(stage description, done, total)``."""
@@ -84,6 +88,8 @@ class Study:
     timings: dict[str, float] = field(default_factory=dict)
     corrections: dict[str, dict[str, float]] = field(default_factory=dict)
     """Bias corrections the chain's containers applied, by container (e.g. the drying anchor)."""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """Validity limits met on the way (rejected samples, doubtful settings), as records."""
 
     # -- views ----------------------------------------------------------------------
     @property
@@ -128,6 +134,7 @@ class Study:
         for container, info in self.corrections.items():
             out.update({f"{container}_{k}": v for k, v in info.items()})
         out["surrogates_ok"] = all(v["ok"] for v in self.validation.values())
+        out["warnings"] = list(self.warnings)
         out["time_total_s"] = round(sum(self.timings.values()), 3)
         return _plain(out)
 
@@ -146,21 +153,23 @@ class Study:
         return {"scenario": self.scenario.name, "source": self.scenario.source, "seed": self.seed,
                 "samples": len(self.samples), "valid_samples": self.n_valid,
                 "rejections": self.monte_carlo.rejections, "failures": self.monte_carlo.failures,
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "platform": platform.platform(), "versions": versions,
                 "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
-                "surrogates": self.validation, "corrections": self.corrections,
+                "surrogates": self.validation, "corrections": self.corrections, "warnings": self.warnings,
                 "cell_input_distribution": _describe(self.cell_distribution)}
 
     # -- output -----------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write the study folder (see DESIGN.md) and return its path.
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the study folder and return its path.
 
-        The folder is written aside and renamed into place, so an interrupted save leaves
-        either the old folder or the new one, whole.
+        The folder is written aside and swapped into place in one step, so an interrupted
+        save leaves either the old folder or the new one, whole. A folder that already
+        holds a study is replaced only with ``overwrite``; files in it that the new study
+        does not write (a user's notes, resume chunks) are kept.
         """
         start = time.perf_counter()
-        out = Path(directory)
+        out = check_folder(directory, overwrite=overwrite)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.saving-{os.getpid()}")
         if tmp.exists():
@@ -180,19 +189,84 @@ class Study:
         return out
 
 
+#: files of a study folder (what :meth:`Study.save` writes; a folder holding any is a study)
+STUDY_FILES = ("summary.json", "manifest.json", "samples.parquet", "sensitivity.csv", "scenario.toml",
+               "report.html", "sankey.html", "sankey.png")
+
+
+def check_folder(directory: str | Path, *, overwrite: bool = False, resume: bool = False) -> Path:
+    """Refuse, before any work, a study folder that cannot be written: a regular file, a folder
+    that is not writable, or one that already holds a study (unless ``overwrite`` or ``resume``)."""
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"output folder {str(out)!r} is a file, not a folder", parameter="output",
+                             path=str(out))
+    probe = out if out.is_dir() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ParameterError(f"output folder {str(out)!r} cannot be written ({str(probe)!r} is not writable)",
+                             parameter="output", path=str(out))
+    if out.is_dir() and not (overwrite or resume) and any((out / f).exists() for f in STUDY_FILES):
+        raise ParameterError(f"output folder {str(out)!r} already holds a study; choose another folder, or "
+                             "replace it with overwrite (files celltwin did not write are kept)",
+                             parameter="overwrite", path=str(out))
+    return out
+
+
+@contextlib.contextmanager
+def folder_lock(directory: str | Path) -> Iterator[Path]:
+    """Hold a study folder for one run: a second run into the same folder is refused at once
+    instead of mixing files (an advisory ``flock`` on ``.NAME.lock`` beside the folder)."""
+    import fcntl
+
+    out = Path(directory)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.with_name(f".{out.name}.lock")
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ParameterError(f"output folder {str(out)!r} is in use by another celltwin run (lock "
+                                 f"{str(lock_path)!r}); wait for it or choose another folder",
+                                 parameter="output", path=str(out)) from None
+        try:
+            yield out
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _replace_folder(new: Path, target: Path) -> None:
-    """Move the finished folder ``new`` into ``target``; files of an old folder that the new
-    study does not write (e.g. a user's notes, resume chunks) are carried over, never deleted."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        for item in old.iterdir():
-            if not (new / item.name).exists():
-                os.replace(item, new / item.name)
+    """Put the finished folder ``new`` at ``target`` in one step. Files of an old folder that
+    the new study does not write (e.g. a user's notes, resume chunks) are moved over first,
+    never deleted; then the two folders are exchanged atomically (Linux ``renameat2``) and
+    the old one removed. Where the exchange is not available, two renames are used."""
+    if not target.exists():
         os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)
+        return
+    for item in target.iterdir():
+        if not (new / item.name).exists():
+            os.replace(item, new / item.name)
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old study
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with ``renameat2(RENAME_EXCHANGE)``; False where unsupported.
+    Python's os module has no exchange (os.replace cannot replace a non-empty folder), hence ctypes."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int | None = None,
@@ -223,6 +297,16 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     if n < 20:
         raise ParameterError(f"samples = {n} is too few for a study (at least 20; the PCE needs them)",
                              parameter="samples", value=n, valid="[20, inf)")
+    # the PCE of the process -> structure stage trains on max(n, 1000) samples, up to degree 3
+    d = len(sc.uncertain)
+    check = preflight(sc, n, seed=seed, warn=False,
+                      extra_bytes_per_sample=16.0 * math.comb(d + 3, 3) * max(1.0, 1000 / n))
+    if check.rejected > MAX_REJECTED:
+        reason = max(check.reasons.items(), key=lambda kv: kv[1])[0]
+        raise ParameterError(f"{100 * check.rejected:.3g} % of a {check.pilot}-sample pilot run are rejected by "
+                             f"the chain (most for '{reason}'): a study of such a line would describe the "
+                             "rejections, not the line; narrow the spreads", parameter=reason.split(" ")[0],
+                             value=round(check.rejected, 4))
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -236,7 +320,7 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     # cores. Failed cell simulations come back as invalid rows with their reason.
     mc = monte_carlo(sc, n, seed, chunk_size=CHUNK, scheduler=scheduler,
                      workers=1 if workers is None and scheduler is None else workers,
-                     checkpoint=checkpoint, resume=resume,
+                     checkpoint=checkpoint, resume=resume, checks=False,
                      progress=lambda k, total: report(stage, n * k // total, n))
     timings["monte_carlo"] = time.perf_counter() - clock
 
@@ -277,7 +361,17 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     return Study(scenario=sc, seed=seed, nominal=nominal, monte_carlo=mc, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
-                 corrections={c.name: info for c in chain.containers if (info := c.corrections())})
+                 corrections={c.name: info for c in chain.containers if (info := c.corrections())},
+                 warnings=[w.as_dict() for w in check.warnings] + _rejection_warnings(mc))
+
+
+def _rejection_warnings(mc: Propagation) -> list[dict[str, Any]]:
+    """The samples the run rejected or lost, by reason, as warning records."""
+    out = [{"kind": "rejected-samples", "message": f"{count} of {mc.n} samples rejected: {reason}",
+            "reason": reason, "count": int(count)} for reason, count in mc.rejections.items()]
+    out += [{"kind": "failed-samples", "message": f"{count} of {mc.n} samples failed: {reason}",
+             "reason": reason, "count": int(count)} for reason, count in mc.failures.items()]
+    return out
 
 
 def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
