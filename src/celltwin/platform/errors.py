@@ -2,11 +2,12 @@
 
 Every class also inherits the matching builtin so callers can catch ``ValueError`` or
 ``KeyError`` as usual; :class:`CelltwinError` comes first in the bases, so its keyword
-fields and its message (never quoted, as ``KeyError`` would) take precedence. Every error carries the fields a caller (the CLI, the app, a test)
-needs as attributes: ``parameter``, ``value``, ``unit``, ``valid`` (the valid range as
-text) and ``path`` (a file or table). Library messages speak of parameters; the CLI maps
-``parameter`` to its flags. Every error pickles with its fields, because errors cross
-process boundaries in parallel runs (the pattern of ``pint/errors.py``).
+fields and its message (never quoted, as ``KeyError`` would) take precedence. Every error
+carries the fields a caller (the CLI, the app, a test) needs as attributes: ``parameter``,
+``value``, ``unit``, ``valid`` (the valid range as text) and ``path`` (a file or table).
+Library messages speak of parameters; the CLI maps ``parameter`` to its flags. Every error
+pickles with its fields, because errors cross process boundaries in parallel runs (the
+pattern of ``pint/errors.py``).
 """
 from __future__ import annotations
 
