@@ -10,14 +10,18 @@ Nothing here knows about batteries.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from .errors import MissingDependencyError, ParameterError, SolverError
+from .schema import integer
 
 #: how long to wait for a Dask scheduler to answer
 CONNECT_TIMEOUT = "20s"
+#: how often a Dask run checks that its workers are still there (s)
+POLL_SECONDS = 1.0
 
 
 def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -99,19 +103,28 @@ class DaskBackend(Backend):
 
     name = "dask"
 
-    def __init__(self, scheduler: Any):
+    def __init__(self, scheduler: Any, *, worker_timeout: float = 60.0, task_timeout: float | None = None):
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - distributed is a dependency
             raise MissingDependencyError("the Dask backend needs 'distributed': pip install distributed") from exc
+        for key, v in (("worker_timeout", worker_timeout), ("task_timeout", task_timeout)):
+            if v is not None and not (isinstance(v, int | float) and v > 0):
+                raise ParameterError(f"{key} = {v!r} s must be positive", parameter=key, value=v, unit="s",
+                                     valid="(0, inf)")
+        self.worker_timeout, self.task_timeout = float(worker_timeout), task_timeout
+        if not isinstance(scheduler, Client) and not (isinstance(scheduler, str) and "://" in scheduler):
+            raise ParameterError(f"scheduler = {scheduler!r} is not a Dask scheduler address; write "
+                                 "tcp://HOST:PORT", parameter="scheduler", value=scheduler)
         if isinstance(scheduler, Client):
             self.client, self._own = scheduler, False
         else:
             try:
                 self.client, self._own = Client(str(scheduler), timeout=CONNECT_TIMEOUT), True
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:
                 raise ParameterError(f"scheduler = {scheduler!r}: no Dask scheduler answers there ({exc}); "
-                                     "start one with 'dask scheduler' and 'dask worker ADDRESS'") from None
+                                     "start one with 'dask scheduler' and 'dask worker ADDRESS'",
+                                     parameter="scheduler", value=scheduler) from None
         self.address = str(getattr(self.client.scheduler, "address", scheduler))
         self.workers = max(1, sum(w.get("nthreads", 1)
                                   for w in self.client.scheduler_info(n_workers=-1)["workers"].values()))
@@ -120,29 +133,70 @@ class DaskBackend(Backend):
         return f"dask {self.address} ({self.workers} worker threads)"
 
     def map(self, fn, tasks):
-        from distributed import as_completed as dask_completed
+        """Yield results as tasks finish. A run never waits forever: with no worker for
+        ``worker_timeout`` seconds, a lost scheduler, or (if set) no task finishing for
+        ``task_timeout`` seconds, it raises :class:`SolverError` saying what happened; the
+        caller keeps every result it was given (checkpointed chunks survive for a resume)."""
+        from distributed import wait
 
         # pure=False: identical chunks are still evaluated (and timed) separately
-        futures = [self.client.submit(fn, *args, pure=False, key=f"celltwin-task-{i}-{os.urandom(4).hex()}")
-                   for i, args in enumerate(tasks)]
+        pending = {self.client.submit(fn, *args, pure=False, key=f"celltwin-task-{i}-{os.urandom(4).hex()}")
+                   for i, args in enumerate(tasks)}
+        all_futures = list(pending)
+        last_progress = last_worker = time.monotonic()
         try:
-            for fut in dask_completed(futures):
-                yield fut.result()
+            while pending:
+                done, pending = self._wait(wait, pending)
+                now = time.monotonic()
+                for fut in done:
+                    last_progress = now
+                    yield fut.result()
+                if done:
+                    continue
+                if self._has_workers():
+                    last_worker = now
+                elif now - last_worker > self.worker_timeout:
+                    raise SolverError(f"the Dask cluster at {self.address} has had no worker for "
+                                      f"{self.worker_timeout:g} s (all workers lost); {len(pending)} task(s) did "
+                                      "not finish. Finished chunks are kept if a checkpoint was given: restart "
+                                      "workers and rerun with resume=True / --resume")
+                if self.task_timeout is not None and now - last_progress > self.task_timeout:
+                    raise SolverError(f"no task finished on the Dask cluster at {self.address} for "
+                                      f"{self.task_timeout:g} s (a stalled task); {len(pending)} task(s) pending. "
+                                      "Finished chunks are kept if a checkpoint was given: rerun with "
+                                      "resume=True / --resume")
         finally:
-            self.client.cancel(futures)
+            self.client.cancel(all_futures)
+
+    def _wait(self, wait, pending):
+        try:
+            done, rest = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return set(), pending
+        except OSError as exc:
+            raise SolverError(f"lost the Dask scheduler at {self.address} ({exc}); finished chunks are kept "
+                              "if a checkpoint was given: rerun with resume=True / --resume") from exc
+        return set(done), set(rest)
+
+    def _has_workers(self) -> bool:
+        try:
+            return bool(self.client.scheduler_info(n_workers=-1).get("workers"))
+        except (OSError, TimeoutError) as exc:
+            raise SolverError(f"lost the Dask scheduler at {self.address} ({exc}); finished chunks are kept "
+                              "if a checkpoint was given: rerun with resume=True / --resume") from exc
 
     def close(self):
         if self._own:
             self.client.close()
 
 
-def backend(scheduler: Any = None, workers: int | None = None) -> Backend:
-    """The backend for a run: Dask if ``scheduler`` is given, else local processes
-    (``workers=1`` runs in the calling process)."""
+def backend(scheduler: Any = None, workers: int | None = None, *, timeout: float = 60.0) -> Backend:
+    """The backend for a run: Dask if ``scheduler`` is given (``timeout``: seconds without a
+    worker before the run fails), else local processes (``workers=1`` runs in this process)."""
     if scheduler:
-        return DaskBackend(scheduler)
-    if workers is not None and workers < 1:
-        raise ParameterError(f"workers = {workers} must be at least 1")
+        return DaskBackend(scheduler, worker_timeout=timeout)
+    if workers is not None:
+        workers = integer("workers", workers, 1)
     if workers == 1:
         return SerialBackend()
     return LocalBackend(workers)

@@ -252,7 +252,7 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
                 method: str | None = None, with_cell: bool = True, chunk_size: int | None = None,
                 scheduler: Any = None, workers: int | None = None, checkpoint: Any = None,
                 resume: bool = False, progress: Progress | None = None, mark_failed: bool = True,
-                checks: bool = True) -> Propagation:
+                checks: bool = True, timeout: float = 60.0) -> Propagation:
     """Sample the scenario and evaluate its chain in chunks on a backend.
 
     Parameters
@@ -281,6 +281,9 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
     mark_failed
         Mark samples whose performance output is not finite (failed cell simulations)
         invalid with their reason (see :func:`evaluate_frame`).
+    timeout
+        On Dask: seconds without any worker before the run fails with a clear error
+        (finished chunks stay in the checkpoint for ``resume``).
     checks
         Run :func:`preflight` first: refuse a run that does not fit in memory, warn about
         settings that reject many samples.
@@ -312,7 +315,7 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
     todo = [i for i in range(len(bounds)) if i not in results]
     report = progress or (lambda done, total: None)
     report(reused, len(bounds))
-    with (backend(scheduler, workers) if todo else SerialBackend()) as be:
+    with (backend(scheduler, workers, timeout=timeout) if todo else SerialBackend()) as be:
         tasks = ((sc, inputs.iloc[a:b], i, with_cell, key, mark_failed) for i, (a, b) in enumerate(bounds)
                  if i not in results)
         for res in be.map(evaluate_chunk, tasks):
