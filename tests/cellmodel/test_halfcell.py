@@ -1,12 +1,12 @@
-"""The PyBaMM half-cell: batched vs rebuilt, bounds, identities, failure isolation, other sets."""
+"""The PyBaMM half-cell (cellmodel/halfcell.py): batched vs rebuilt, bounds, identities,
+failure isolation, curves and rate sweeps."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from celltwin.cellmodel import CellSettings, HalfCellContainer, half_cell, reference_cathode
-from celltwin.cellmodel.reference import PAPER, reference_structure
-from celltwin.platform.errors import ParameterError, SolverError
+from celltwin.cellmodel import CellSettings, half_cell
+from celltwin.platform.errors import ParameterError
 
 NOMINAL = {"L_p": 48.5e-6, "eps": 0.315, "X_AM": 0.58, "R_p": 5.5e-6, "kappa_s_eff": 25.0,
            "tau_e": 0.315**-0.5, "i_app": 10.0}
@@ -79,66 +79,3 @@ def test_discharge_curve_and_rate_sweep(cell):
     sweep = cell.rate_sweep({k: v for k, v in NOMINAL.items() if k != "i_app"}, [0.5, 1.0, 2.0, 5.0])
     assert np.all(np.diff(sweep["capacity"]) < 0)
     assert sweep["c_rate"].iloc[1] == pytest.approx(1.0 / sweep["capacity_theoretical"].iloc[1])
-
-
-def test_reference_cathode_regression():
-    r = reference_cathode()
-    # our values, pinned (Table A2 unchanged; see docs/cell-model.md for the paper's 2.41 / 1892)
-    assert r["capacity"] == pytest.approx(2.0379, rel=1e-3)
-    assert r["energy_density"] == pytest.approx(1566.5, rel=1e-3)
-    assert r["mean_voltage"] == pytest.approx(3.7262, rel=1e-3)
-    assert r["specific_capacity"] == pytest.approx(151.61, rel=1e-3)
-    assert r["capacity_theoretical"] == pytest.approx(2.1050, rel=1e-4)
-    # the explanation: Table A2's c_max - c_0 cannot hold the paper's 2.41 mAh/cm^2
-    assert r["capacity_theoretical"] < PAPER["capacity"][0] - PAPER["capacity"][1]
-    assert r["kappa_s_eff"] == pytest.approx(0.0309 * r["X_AM"] ** 1.5 + 760 * (1 - 0.315 - r["X_AM"]) ** 1.5)
-
-
-def test_container_scalar_and_batched_paths():
-    c = HalfCellContainer(("AM", "CA", "PB"))
-    s = reference_structure()
-    one = c.evaluate({k: np.asarray(s[k]) for k in c.inputs()})
-    assert one["capacity"].shape == ()
-    n = 4
-    batch = {k: np.full(n, s[k]) for k in c.inputs()}
-    batch["h_cal"] = np.array([40.0, 48.47563520221765, 1e6, 55.0])  # 1 m coating: solver fails
-    batch["eps_cal"][3] = np.nan                                    # rejected upstream by the chain
-    out = c.evaluate(batch)
-    assert out["capacity"][1] == pytest.approx(float(one["capacity"]), rel=1e-9)
-    assert np.isnan(out["capacity"][[2, 3]]).all() and np.isfinite(out["capacity"][:2]).all()
-    assert c.last_failures["index"].tolist() == [2] and c.failure_count == 1
-    bad = {k: np.asarray(s[k]) for k in c.inputs()}
-    bad["X_AM"] = np.asarray(0.7)
-    with pytest.raises(ParameterError, match=r"eps_cal \+ X_AM \+ X_CA \+ X_PB = 1\.116"):
-        c.evaluate(bad)
-    bad["X_AM"], bad["h_cal"] = np.asarray(s["X_AM"]), np.asarray(1e6)
-    with pytest.raises(SolverError):
-        c.evaluate(bad)
-
-
-def test_xu2019_half_cell_runs():
-    c = HalfCellContainer(("AM", "CA", "PB"), parameter_set="Xu2019", tortuosity="mixed-shape")
-    s = reference_structure()
-    out = c.evaluate({k: np.asarray(s[k]) for k in c.inputs()})
-    assert 0 < out["capacity"] < out["capacity_theoretical"]
-    assert out["a_s"] == pytest.approx(3 * s["X_AM"] / 5.3e-6)   # Xu2019's particle radius
-    with pytest.raises(ParameterError, match="Xu2019"):
-        HalfCellContainer(("AM", "CA", "PB"), parameter_set="Xu2091").cell()
-
-
-def test_double_layer_option_barely_moves_a_galvanostatic_discharge():
-    s = reference_structure()
-    base = reference_cathode()
-    dl = reference_cathode(double_layer=True)
-    assert dl["capacity"] == pytest.approx(base["capacity"], rel=1e-3)
-    assert s["h_cal"] == pytest.approx(dl["h_cal"])
-
-
-def test_container_curves_and_rate_sweep():
-    c = HalfCellContainer(("AM", "CA", "PB"))
-    s = {k: np.asarray(v) for k, v in reference_structure().items()}
-    curve, = c.discharge_curves(s)
-    assert curve["capacity"].iloc[-1] == pytest.approx(float(c.evaluate(s)["capacity"]), rel=1e-9)
-    sweep = c.rate_sweep(s, [1.0, 4.0])
-    assert sweep["capacity"].iloc[0] == pytest.approx(curve["capacity"].iloc[-1], rel=1e-9)
-    assert sweep["capacity"].iloc[1] < sweep["capacity"].iloc[0]

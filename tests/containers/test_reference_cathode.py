@@ -13,7 +13,6 @@ import itertools
 import numpy as np
 import pytest
 
-
 TABLE_A1 = {  # name: (printed value, half unit of the last printed digit)
     "rho_solids": (4.31, 0.005), "rho_slurry": (2.20, 0.005), "h_wet": (92.8, 0.05),
     "m_wet": (20.5, 0.05), "m_dry": (14.3, 0.05), "h_dry": (59.2, 0.05), "rho_dry": (2.42, 0.005),

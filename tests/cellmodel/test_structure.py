@@ -1,11 +1,10 @@
-"""Structure surrogate: known answers and identities (no PyBaMM)."""
+"""Structure surrogate (cellmodel/structure.py): known answers and identities (no PyBaMM)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from celltwin.cellmodel import parameters, structure
-from celltwin.cellmodel.reference import reference_structure
+from celltwin.cellmodel import structure
 
 X_REF = {"X_AM": 0.58, "X_CA": 0.05, "X_PB": 0.055}
 
@@ -62,18 +61,3 @@ def test_structure_problems_messages():
     assert any("porosity eps_cal = 0 (unit 1)" in m and "(0, 1)" in m for m in msgs)
     msgs = [m for _, m in structure.structure_problems(0.315, X_REF, thickness=-1e-6)]
     assert any("h_cal = -1 um" in m and "(0, inf) um" in m for m in msgs)
-
-
-def test_rate_constant_conversion():
-    assert parameters.M_REF_TABLE_A2 == pytest.approx(96485.33212 * 1.1717e-9, rel=1e-15)
-    j0 = parameters.exchange_current_table_a2(1000.0, 1.5467e4, 4.3221e4, 298.15)
-    assert j0 == pytest.approx(1.1305e-4 * np.sqrt(1000 * 1.5467e4 * (4.3221e4 - 1.5467e4)), rel=1e-4)
-    assert j0 == pytest.approx(74.1, rel=1e-3)
-
-
-def test_reference_structure_is_consistent():
-    s = reference_structure()
-    assert s["eps_cal"] + s["X_AM"] + s["X_CA"] + s["X_PB"] == pytest.approx(1.0, abs=1e-12)
-    assert s["h_cal"] == pytest.approx(48.476, rel=1e-4)        # Table A1: 48.5 um
-    assert s["rho_cal"] == pytest.approx(2.9499, rel=1e-4)      # Table A1: 2.95 g/cm^3
-    assert s["X_AM"] == pytest.approx(0.58378, rel=1e-4)        # Table A1: 0.58

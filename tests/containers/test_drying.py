@@ -1,15 +1,14 @@
-"""The drying container's ``porosity = "metamodel"`` mode on the shipped DEM-backed metamodel."""
+"""Drying (containers/drying.py): eqs. 12-14 with a given porosity, its limit, and the
+``porosity = "metamodel"`` mode on the shipped DEM-backed metamodel (anchored or not)."""
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import celltwin as ct
-from celltwin.containers.drying import Drying
-from celltwin.metamodels.doe import file_hash
-from celltwin.metamodels.drying_model import DESIGN_CSV, MODEL_JSON, data_path, load_drying_metamodel
+from celltwin.containers.drying import Drying, compacted
 from celltwin.metamodels.metamodel import ExtrapolationWarning
 from celltwin.platform.errors import ParameterError
 
@@ -21,16 +20,40 @@ def inputs(m_wet_mg):
     return {"m_wet": m * 1e-3, "x_solids": np.full(m.shape, 0.7), "rho_solids": np.full(m.shape, 4.31)}
 
 
-def test_shipped_metamodel_is_tied_to_the_shipped_design():
-    doc = json.loads(data_path(MODEL_JSON).read_text())
-    assert doc["provenance"]["design_sha256"] == file_hash(data_path(DESIGN_CSV))
-    assert doc["provenance"]["engine"].startswith("LAMMPS")
-    assert doc["design_space"]["m_wet"] == [14.2, 35.4]
-    assert set(doc["metrics"]) == {"linear", "quadratic", "exponential", "pce", "kriging"}
-    model = load_drying_metamodel()
-    assert 0.25 < float(model(np.array([20.5]))[0]) < 0.6
+def test_given_porosity_by_hand():
+    """Table A1: m_wet 20.45 mg/cm^2, x_solids 0.70, rho_solids 4.306 g/cm^3, eps_dry 0.439."""
+    c = Drying()
+    assert c.settings["porosity"] == "given" and "eps_dry" in c.inputs() and "eps_dry" not in c.outputs()
+    out = c.evaluate({"m_wet": 0.02044917, "x_solids": 0.70, "rho_solids": 4.306475, "eps_dry": 0.439})
+    assert out["m_dry"] == pytest.approx(0.02044917 * 0.70, rel=1e-15)                  # eq. 12
+    assert out["h_dry"] == pytest.approx(out["m_dry"] / (4.306475 * (1 - 0.439)), rel=1e-15)  # eq. 13
+    assert out["h_dry"] * 1e4 == pytest.approx(59.25009, rel=1e-6)                       # um; Table A1: 59.2
+    assert out["rho_dry"] == pytest.approx(4.306475 * (1 - 0.439), rel=1e-14)            # eq. 14
+    assert c.corrections() == {} and c.anchor_bias() is None
 
 
+def test_compacted_layer_identity():
+    h, rho = compacted(0.0143, 4.3, 0.3)
+    assert h == pytest.approx(0.0143 / (4.3 * 0.7), rel=1e-15) and rho == pytest.approx(4.3 * 0.7, rel=1e-15)
+
+
+def test_limit_no_denser_than_the_solids():
+    (lim,) = Drying().limits({"m_wet": 0.02, "x_solids": 0.7, "rho_solids": 4.306475, "eps_dry": 0.439})
+    assert (lim.parameter, lim.side, lim.bound, lim.depends) == ("rho_dry", "upper", 4.306475, ("rho_solids",))
+
+
+@settings(max_examples=200, deadline=None)
+@given(m_wet=st.floats(1e-3, 0.1), x_solids=st.floats(0.3, 0.9), rho_solids=st.floats(1.0, 6.0),
+       eps=st.floats(0.1, 0.8))
+def test_mass_balance_through_drying(m_wet, x_solids, rho_solids, eps):
+    """Solids in the wet film = dry coating mass; the dry layer's solid volume = mass / density."""
+    out = Drying().evaluate({"m_wet": m_wet, "x_solids": x_solids, "rho_solids": rho_solids, "eps_dry": eps})
+    assert abs(out["m_dry"] - m_wet * x_solids) <= 1e-15
+    solid_volume = out["h_dry"] * (1 - eps)  # cm^3 of solids per cm^2
+    assert abs(solid_volume * rho_solids - out["m_dry"]) <= 1e-12 * out["m_dry"]
+
+
+# -- porosity = "metamodel" (moved from tests/metamodels/test_drying_container.py) ---------
 def test_unanchored_mode_returns_the_metamodel():
     c = Drying(porosity="metamodel")
     out = c.evaluate(inputs([14.2, 20.5, 35.4]))
@@ -52,7 +75,7 @@ def test_anchor_reproduces_the_measured_point_and_reports_its_bias():
     assert far - 0.439 == pytest.approx(float(c.metamodel(np.array([30.0]))[0]) - raw, rel=1e-10)
 
 
-def test_vectorized_equals_scalar():
+def test_metamodel_vectorized_equals_scalar():
     c = Drying(porosity="metamodel", **ANCHOR)
     m = np.linspace(15, 35, 9)
     vec = c.evaluate(inputs(m))["eps_dry"]

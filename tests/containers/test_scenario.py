@@ -1,0 +1,121 @@
+"""The electrode line's scenario (containers/scenario.py): seed 004's components and chain by
+default, the mass balance closed by one fraction, and the cell's current density."""
+import copy
+from typing import Any
+
+import numpy as np
+import pytest
+
+import celltwin as ct
+from celltwin.containers.formulation import DEFAULT_COMPONENTS
+from celltwin.containers.scenario import ELECTRODE_CHAIN, ElectrodeScenario
+from celltwin.platform.errors import ParameterError, ScenarioError
+from celltwin.platform.scenario import Scenario
+
+BASE: dict[str, Any] = {
+    "scenario": {"name": "t"},
+    "parameters": {
+        "w_AM": {"value": 0.94, "rel_std": 0.01}, "w_CA": 0.03, "w_PB": "balance",
+        "x_solids": 0.7, "rho_AM": 4.75, "rho_CA": 1.8, "rho_PB": 1.7, "rho_solvent": 1.03,
+        "V_dot": 696, "v_web": 1.0, "w_coat": 125, "eps_dry": 0.439, "q_L": 84, "eps_min": 0.176, "gamma_c": 129,
+    },
+}
+
+
+def scenario(**changes):
+    data = copy.deepcopy(BASE)
+    for section, values in changes.items():
+        data.setdefault(section, {}).update(values)
+    return ElectrodeScenario.from_dict(data)
+
+
+def test_is_the_package_scenario_and_a_platform_scenario():
+    assert ct.Scenario is ElectrodeScenario and issubclass(ElectrodeScenario, Scenario)
+    assert isinstance(ct.Scenario.load("reference-cathode"), ElectrodeScenario)
+
+
+def test_defaults_are_seed_004s_components_and_chain():
+    sc = scenario()
+    assert DEFAULT_COMPONENTS == ("AM", "CA", "PB")
+    assert ELECTRODE_CHAIN == ("mixing", "dispersion", "coating", "drying", "calendering")
+    assert sc.components == DEFAULT_COMPONENTS and sc.chain_steps == list(ELECTRODE_CHAIN)
+    assert sc.cell is None and sc.balance == "w_PB"
+    assert [c.name for c in sc.containers()] == list(ELECTRODE_CHAIN)
+    assert all(c.components == DEFAULT_COMPONENTS for c in sc.containers())
+
+
+def test_balance_group_is_the_mass_fractions():
+    assert ElectrodeScenario.balance_group(("AM", "SE", "CA", "PB")) == ["w_AM", "w_SE", "w_CA", "w_PB"]
+    assert scenario().nominal()["w_PB"] == pytest.approx(1 - 0.94 - 0.03, rel=1e-12)
+    with pytest.raises(ScenarioError, match='q_L = "balance" is only allowed for exactly one of w_AM, w_CA, w_PB'):
+        scenario(parameters={"q_L": "balance"})
+    with pytest.raises(ScenarioError, match="only allowed for exactly one of") as info:
+        scenario(parameters={"w_CA": "balance"})  # and w_PB: the second one named is refused
+    assert info.value.parameter == "w_PB"
+
+
+def test_mass_fractions_must_sum_to_one():
+    sc = scenario(parameters={"w_PB": 0.05})
+    with pytest.raises(ParameterError, match="must sum to 1"):
+        sc.build_chain().evaluate(sc.nominal())
+
+
+def test_balance_exact_in_every_sample():
+    sc = scenario(parameters={"w_CA": {"value": 0.03, "rel_std": 0.05}})
+    s = sc.sample(500, seed=3)
+    assert np.abs(s["w_AM"] + s["w_CA"] + s["w_PB"] - 1.0).max() <= 2e-16
+
+
+def test_current_density_default_given_and_checked():
+    assert scenario().current_density == 1.0
+    sc = scenario(scenario={"current_density": 2.5})
+    assert sc.current_density == 2.5 == sc.cell_options["current_density"]
+    assert sc.to_dict()["scenario"]["current_density"] == 2.5
+    assert ct.Scenario.load("reference-cathode").current_density == 1.0
+    with pytest.raises(ScenarioError, match=r"current_density = 0 mA/cm\^2 must be a number in \(0, inf\)") as info:
+        scenario(scenario={"current_density": 0})
+    assert (info.value.parameter, info.value.unit, info.value.valid) == ("current_density", "mA/cm^2", "(0, inf)")
+    with pytest.raises(ScenarioError, match="current_density = 'fast'"):
+        scenario(scenario={"current_density": "fast"})
+
+
+def test_the_cell_container_gets_the_current_density():
+    sc = scenario(scenario={"cell": "half-cell", "current_density": 2.0})
+    cell = sc.cell_container()
+    assert cell.name == "half-cell" and cell.settings["current_density"] == 2.0
+    assert cell.components == DEFAULT_COMPONENTS
+    with pytest.raises(ScenarioError, match="has no cell model"):
+        scenario().cell_container()
+
+
+def test_a_value_for_the_balance_fixes_it_and_the_balance_must_then_hold():
+    sc = scenario().with_values(w_PB=0.05)
+    assert sc.balance is None and sc.nominal()["w_PB"] == 0.05
+    with pytest.raises(ParameterError, match=r"w_AM \+ w_CA \+ w_PB = 1.02 \(unit 1\) must sum to 1"):
+        sc.build_chain().evaluate(sc.nominal())
+
+
+def test_round_trip_keeps_the_electrode_settings(tmp_path):
+    sc = scenario(scenario={"current_density": 3.0})
+    path = tmp_path / "s.toml"
+    path.write_text(sc.to_toml())
+    back = ElectrodeScenario.load(path)
+    assert back.current_density == 3.0 and back.balance == "w_PB" and back.components == DEFAULT_COMPONENTS
+    assert back.nominal() == pytest.approx(sc.nominal())
+
+
+def test_four_component_solid_state_recipe():
+    data = {
+        "scenario": {"name": "ssb", "components": ["AM", "SE", "CA", "PB"]},
+        "parameters": {"w_AM": 0.70, "w_SE": {"value": 0.25, "rel_std": 0.01}, "w_CA": 0.02, "w_PB": "balance",
+                       "x_solids": 0.6, "rho_AM": 4.75, "rho_SE": 1.87, "rho_CA": 1.8, "rho_PB": 1.1,
+                       "rho_solvent": 0.87, "V_dot": 696, "v_web": 1.0, "w_coat": 125, "eps_dry": 0.45,
+                       "q_L": 84, "eps_min": 0.10, "gamma_c": 129},
+    }
+    sc = ElectrodeScenario.from_dict(data)
+    out = sc.build_chain().evaluate(sc.nominal())
+    assert out["X_AM"] + out["X_SE"] + out["X_CA"] + out["X_PB"] + out["eps_cal"] == pytest.approx(1.0)
+    ref = 1 / (0.70 / 4.75 + 0.25 / 1.87 + 0.02 / 1.8 + 0.03 / 1.1)
+    assert out["rho_solids"] == pytest.approx(ref)
+    frame = ct.propagate(sc, 200, seed=1)
+    assert frame["valid"].all() and "X_SE" in frame
