@@ -250,8 +250,17 @@ def select(data: pd.DataFrame, inputs: Sequence[str], output: str,
     if bad:
         raise ParameterError(f"unknown metamodel candidate(s) {', '.join(bad)}; valid: {', '.join(KINDS)}")
     clean = data.dropna(subset=[*inputs, output])
-    x = clean[inputs].to_numpy(float)
-    y = clean[output].to_numpy(float)
+    try:
+        x = clean[inputs].to_numpy(float)
+        y = clean[output].to_numpy(float)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"the design's columns {', '.join([*inputs, output])} must be numbers ({exc})") from None
+    bad_rows = ~(np.isfinite(x).all(axis=1) & np.isfinite(y))
+    if bad_rows.any():
+        i = int(np.flatnonzero(bad_rows)[0])
+        row = dict(zip([*inputs, output], [*x[i], y[i]], strict=True))
+        raise ParameterError(f"design row {clean.index[i]}: a non-finite value ({row}); remove or rerun that point",
+                             parameter=output)
     if len(y) < 6:
         raise ParameterError(f"only {len(y)} usable design points for {output}; at least 6 are needed")
     test = split(x, test_fraction, seed)

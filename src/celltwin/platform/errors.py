@@ -111,6 +111,11 @@ class RunStoreError(CelltwinError, LookupError):
     """A run that is not in the store, or a store that cannot be opened."""
 
 
+class StoreBusyError(RunStoreError):
+    """The run store stayed locked by another process longer than the timeout; the record was
+    queued beside the store (``run_id``) and is added on the next use of the store."""
+
+
 def closest(name: str, choices: Iterable[str]) -> str:
     """A ``did you mean`` hint naming the closest valid choice, or ``""``."""
     choices = list(choices)

@@ -62,14 +62,29 @@ def read_column(path: str | Path, column: str) -> tuple[float, ...]:
 
     path = Path(path)
     if not path.exists():
-        raise ScenarioError(f"KDE data file {str(path)!r} does not exist")
-    frame = pd.read_csv(path)
+        raise ScenarioError(f"KDE data file {str(path)!r} does not exist", path=str(path))
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"KDE data file {str(path)!r} is not a readable CSV: {' '.join(str(exc).split())}",
+                            path=str(path)) from None
     if column not in frame:
         raise ScenarioError(f"KDE data file {str(path)!r} has no column {column!r}; columns: "
-                            f"{', '.join(frame.columns)}")
-    values = frame[column].dropna().to_numpy(dtype=float)
-    if len(values) < 5:
-        raise ScenarioError(f"KDE of column {column!r} needs at least 5 measurements, got {len(values)}")
+                            f"{', '.join(map(str, frame.columns))}", path=str(path), parameter=column)
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    text = frame[column].notna() & numbers.isna()
+    if text.any():
+        row = int(np.flatnonzero(text)[0])
+        raise ScenarioError(f"KDE data file {str(path)!r}, column {column!r}, data row {row + 1}: "
+                            f"{frame[column].iloc[row]!r} is not a number", path=str(path), parameter=column)
+    values = numbers.dropna().to_numpy(dtype=float)
+    if len(values) < 5 or not np.isfinite(values).all():
+        raise ScenarioError(f"KDE of column {column!r} needs at least 5 finite measurements, got "
+                            f"{int(np.isfinite(values).sum())}", path=str(path), parameter=column)
+    if np.ptp(values) == 0:
+        raise ScenarioError(f"KDE of column {column!r}: all {len(values)} measurements equal {values[0]:g}; a "
+                            "constant has no spread to smooth (give the value as fixed instead)",
+                            path=str(path), parameter=column)
     return tuple(values)
 
 

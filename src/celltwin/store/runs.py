@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform as _platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.uq.sampling import Propagation, scenario_fingerprint
-from ..platform.errors import ParameterError, RunStoreError
+from ..platform.errors import ParameterError, RunStoreError, StoreBusyError
 
 #: distributions whose version goes into every run's provenance
 TRACKED_PACKAGES = ("celltwin", "numpy", "scipy", "pandas", "pyarrow", "openturns", "pybamm", "pybammsolvers",
@@ -139,6 +140,19 @@ class RunComparison:
     outputs: pd.DataFrame  # name, unit, mean_a, mean_b, d_mean, d_mean_pct, z, std_a, std_b, d_std, d_std_pct
 
 
+def _insert(con, runs_row: pd.DataFrame, stats: pd.DataFrame, step_rows: pd.DataFrame) -> None:
+    """One run's rows, in one transaction."""
+    cols = list(runs_row.columns)
+    con.execute("BEGIN TRANSACTION")
+    con.register("runs_row", runs_row)
+    con.register("stats_rows", stats)
+    con.register("step_rows", step_rows)
+    con.execute(f"INSERT INTO runs ({', '.join(cols)}) SELECT {', '.join(cols)} FROM runs_row")
+    con.execute("INSERT INTO run_stats SELECT run_id, name, role, unit, n, mean, std, p05, p50, p95 FROM stats_rows")
+    con.execute("INSERT INTO run_steps SELECT run_id, step, seconds FROM step_rows")
+    con.execute("COMMIT")
+
+
 # -- the store ----------------------------------------------------------------------------------
 class RunStore:
     """The DuckDB catalog of runs. ``path`` may be a file or a folder (``runs.duckdb`` inside)."""
@@ -165,7 +179,8 @@ class RunStore:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise RunStoreError(f"run store {self.path} stayed locked for {self.timeout:g} s") from None
+                        raise StoreBusyError(f"run store {self.path} stayed locked for {self.timeout:g} s",
+                                             path=str(self.path)) from None
                     time.sleep(0.05)
             try:
                 delay = 0.05
@@ -173,13 +188,19 @@ class RunStore:
                     try:
                         con = duckdb.connect(str(self.path))
                         break
-                    except duckdb.IOException as exc:
+                    except duckdb.Error as exc:
+                        if "lock" not in str(exc).lower():  # not a holder to wait for: a damaged file
+                            raise RunStoreError(f"run store {self.path} cannot be opened, the file looks damaged "
+                                                f"({' '.join(str(exc).split())}); move it aside to start a new "
+                                                "store", path=str(self.path)) from None
                         if time.monotonic() > deadline:
-                            raise RunStoreError(f"cannot open run store {self.path}: {exc}") from None
+                            raise StoreBusyError(f"run store {self.path} stayed locked by another process for "
+                                                 f"{self.timeout:g} s", path=str(self.path)) from None
                         time.sleep(delay)
                         delay = min(2 * delay, 1.0)
                 try:
                     con.execute(SCHEMA)
+                    self._flush_pending(con)
                     yield con
                 finally:
                     con.close()
@@ -236,17 +257,42 @@ class RunStore:
         step_rows = pd.DataFrame({"run_id": run_id, "step": list(steps), "seconds": [float(v) for v in steps.values()]},
                                  columns=["run_id", "step", "seconds"])
         runs_row = pd.DataFrame([row])
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            con.register("runs_row", runs_row)
-            con.register("stats_rows", stats)
-            con.register("step_rows", step_rows)
-            con.execute(f"INSERT INTO runs ({', '.join(row)}) SELECT {', '.join(row)} FROM runs_row")
-            con.execute("INSERT INTO run_stats SELECT run_id, name, role, unit, n, mean, std, p05, p50, p95 "
-                        "FROM stats_rows")
-            con.execute("INSERT INTO run_steps SELECT run_id, step, seconds FROM step_rows")
-            con.execute("COMMIT")
+        try:
+            with self.connect() as con:
+                _insert(con, runs_row, stats, step_rows)
+        except StoreBusyError:
+            # never lose a record: queue it beside the store; the next connection adds it
+            folder = self.pending / run_id
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder.with_name(run_id + ".tmp")
+            for name, frame in (("runs", runs_row), ("stats", stats), ("steps", step_rows)):
+                frame.to_parquet(folder / f"{name}.parquet")
+            os.replace(folder, tmp)
+            os.replace(tmp, folder)
+            raise StoreBusyError(f"run store {self.path} is held by another process; run {run_id} was queued in "
+                                 f"{folder} and is added on the next use of the store", path=str(self.path),
+                                 run_id=run_id) from None
         return run_id
+
+    @property
+    def pending(self) -> Path:
+        """Where records wait that could not be written (the store was held too long)."""
+        return self.path.with_name(self.path.name + ".pending")
+
+    def _flush_pending(self, con) -> None:
+        if not self.pending.is_dir():
+            return
+        for folder in sorted(p for p in self.pending.iterdir() if p.is_dir() and not p.name.endswith(".tmp")):
+            try:
+                frames = [pd.read_parquet(folder / f"{name}.parquet") for name in ("runs", "stats", "steps")]
+            except (OSError, ValueError):
+                continue  # still being written, or damaged: left for a look, never deleted
+            done = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [folder.name]).fetchone()[0]
+            if not done:
+                _insert(con, *frames)
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.pending.rmdir()
 
     # -- reading -------------------------------------------------------------------------------
     def list(self, limit: int | None = None, name: str | None = None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ share of measurements inside the prediction interval (coverage), and a plot.
 """
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,9 +73,24 @@ def read_measurements(path: str | Path, catalog, *, ignore: Sequence[str] = ()) 
         Further columns to keep as metadata.
     """
     path = Path(path)
-    if not path.exists():
-        raise ParameterError(f"measurement file {str(path)!r} does not exist")
-    raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    if not path.is_file():
+        raise ParameterError(f"measurement file {str(path)!r} does not exist or is not a file", path=str(path))
+    try:
+        raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"measurement file {str(path)!r} is not a readable CSV: {' '.join(str(exc).split())}",
+                             path=str(path)) from None
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0] if rows else []
+    for i, row in enumerate(rows[1:], start=1):
+        if row and len(row) != len(header):
+            raise ParameterError(f"measurement file {str(path)!r}, line {i + 1}: {len(row)} fields, but the header "
+                                 f"has {len(header)}", path=str(path))
+    twice = sorted({h.strip() for h in header if [x.strip() for x in header].count(h.strip()) > 1})
+    if twice:
+        raise ParameterError(f"measurement file {str(path)!r}: column(s) {', '.join(map(repr, twice))} appear more "
+                             "than once", path=str(path))
     return parse_measurements(raw, catalog, ignore=ignore, source=str(path))
 
 
@@ -101,6 +117,8 @@ def parse_measurements(raw: pd.DataFrame, catalog, *, ignore: Sequence[str] = ()
         raise ParameterError(f"{where}, data row {row + 1}: segment {raw[seg_cols[0]].iloc[row]!r} is not a "
                              "whole number")
     out[SEGMENT] = seg.astype(int)
+    if not len(out):
+        raise ParameterError(f"{where}: no measurement rows (only a header)", path=source or None)
     quantities, given_units, problems = [], {}, []
     keep = set(METADATA) | set(ignore)
     for col in raw.columns:
