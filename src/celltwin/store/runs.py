@@ -32,7 +32,7 @@ import tomllib
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -127,7 +127,7 @@ def _flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
 
 
 def _utc(t: float | None) -> datetime | None:
-    return None if t is None else datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)
+    return None if t is None else datetime.fromtimestamp(t, UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -235,7 +235,7 @@ class RunStore:
         valid = frame["valid"].to_numpy(bool) if "valid" in frame else np.ones(len(frame), bool)
         out_nan = frame.loc[valid, outputs].isna().any(axis=1).to_numpy() if outputs else np.zeros(valid.sum(), bool)
         rev, dirty = git_revision()
-        stamp = datetime.fromtimestamp(started, timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%d-%H%M%S")
         run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
         row = {
             "run_id": run_id, "name": scenario.name, "source": scenario.source, "scenario_toml": scenario.to_toml(),
