@@ -37,7 +37,7 @@ import numpy as np
 
 from ..platform.errors import ParameterError, SolverError
 from .engine import load_lammps
-from .particles import Formulation, build_particles, place_random
+from .particles import MAX_PARTICLES, Formulation, build_particles, estimated_particles, place_random
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,12 @@ def run_drying(m_wet: float, seed: int = 1, settings: DemSettings | None = None,
     s.validate()
     if not (np.isfinite(m_wet) and 0 < m_wet <= 200):
         raise ParameterError(f"m_wet = {m_wet!r} mg/cm^2 is out of range (0, 200] for the DEM drying run")
+    n = estimated_particles(m_wet, f, s.side, s.median_radius, s.log_std, s.n_classes, s.agglomerate_radius,
+                            s.agglomerate_porosity, s.film_fraction)
+    if n > MAX_PARTICLES:
+        raise ParameterError(f"a DEM cell of side = {s.side:g} µm at m_wet = {m_wet:g} mg/cm^2 holds about {n:,} "
+                             f"particles, more than the {MAX_PARTICLES:,} a run may hold; use a smaller side "
+                             f"(the reference run: 60 µm, 931 particles)", parameter="side", value=s.side, unit="µm")
     lammps = load_lammps()
     rng = np.random.default_rng(seed)
     parts = build_particles(m_wet, f, s.side, s.median_radius, s.log_std, s.n_classes,

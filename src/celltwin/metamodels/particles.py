@@ -104,6 +104,22 @@ class ParticleSet:
         return float(np.sum(4.0 / 3.0 * np.pi * self.radius ** 3 * self.density))
 
 
+#: most particles a DEM drying run may hold (about 50x the reference run of 931, hours on 2 cores)
+MAX_PARTICLES = 50_000
+
+
+def estimated_particles(m_wet: float, formulation: Formulation, side: float, median_radius: float,
+                        log_std: float, n_classes: int, agglomerate_radius: float,
+                        agglomerate_porosity: float, film_fraction: float) -> int:
+    """How many particles :func:`build_particles` would make, computed without making them."""
+    f = formulation
+    m_dry_um = m_wet * f.x_solids * MG_CM2_PER_G_CM3_IN_UM
+    volumes = 4.0 / 3.0 * np.pi * size_classes(median_radius, log_std, n_classes) ** 3
+    n_am = max(n_classes, round(m_dry_um * f.w_AM / f.rho_AM * side ** 2 / volumes.mean()))
+    agg = f.rho_CA * (1.0 - agglomerate_porosity) * 4.0 / 3.0 * np.pi * agglomerate_radius ** 3
+    return int(n_am + round((1.0 - film_fraction) * m_dry_um * f.w_CA * side ** 2 / agg))
+
+
 def build_particles(m_wet: float, formulation: Formulation, side: float, median_radius: float,
                     log_std: float, n_classes: int, agglomerate_radius: float,
                     agglomerate_porosity: float, film_fraction: float,
