@@ -1,10 +1,11 @@
-"""The command line: scenarios, chain --json with --set, graph, errors."""
+"""``celltwin scenarios``, ``catalog``, ``chain`` (--json, --set) and ``graph``."""
 import json
 
 import pytest
 from typer.testing import CliRunner
 
 from celltwin.cli import app
+from celltwin.cli.scenario import nominal_table
 
 runner = CliRunner()
 
@@ -29,6 +30,20 @@ def test_chain_bad_set_names_parameter():
     assert r.exit_code == 2 and "did you mean 'q_L'" in r.output
 
 
+def test_chain_table_has_units():
+    r = runner.invoke(app, ["chain", "reference-cathode"])
+    assert r.exit_code == 0, r.output
+    assert "nominal chain: reference-cathode" in r.output and "N/mm" in r.output
+
+
+def test_nominal_table_rows_follow_the_values():
+    import celltwin as ct
+
+    sc = ct.Scenario.load("reference-cathode")
+    table = nominal_table(sc, {"q_L": 84.0, "m_dry": 14.3})
+    assert table.row_count == 2 and [c.header for c in table.columns][:3] == ["parameter", "value", "unit"]
+
+
 @pytest.mark.parametrize("suffix", ["png", "svg", "html"])
 def test_graph(tmp_path, suffix):
     out = tmp_path / f"chain.{suffix}"
@@ -37,15 +52,13 @@ def test_graph(tmp_path, suffix):
     assert out.stat().st_size > 1000
 
 
+def test_graph_bad_suffix_is_an_error(tmp_path):
+    r = runner.invoke(app, ["graph", "reference-cathode", "-o", str(tmp_path / "chain.pdf")])
+    assert r.exit_code == 2 and "suffix must be .png, .svg or .html" in r.output
+
+
 def test_catalog_lists_units_and_ranges():
     r = runner.invoke(app, ["catalog", "--domain", "process"])
     assert r.exit_code == 0 and "V_dot" in r.output and "cm^3/h" in r.output
     bad = runner.invoke(app, ["catalog", "--domain", "proces"])
     assert bad.exit_code == 2 and "did you mean 'process'" in bad.output
-
-
-def test_error_keeps_bracketed_section_names(tmp_path):
-    path = tmp_path / "bad.toml"
-    path.write_text("[segments]\ncount = 0\n")
-    r = runner.invoke(app, ["chain", str(path)])
-    assert r.exit_code == 2 and "[segments] count = 0" in r.output

@@ -31,6 +31,9 @@ PAPER_LOADINGS = (14.2, 35.4, 7)
 COLUMNS = ["m_wet", "plate_speed", "rep", "seed", "eps_dry", "h_dry", "h_wet", "n_particles", "n_active",
            "n_agglomerates", "side", "steps", "wall_time", "wall_overlap", "stokes", "capillary", "error"]
 
+DesignProgress = Callable[[str, int, int], None]
+"""A progress callback: ``(stage description, runs done, runs in all)``."""
+
 
 def levels(low: float, high: float, n: int) -> list[float]:
     """``n`` equally spaced levels from ``low`` to ``high``: min, max, the medium when n is odd, and between."""
@@ -66,7 +69,8 @@ def done_keys(path: Path) -> set[tuple]:
     if not path.exists() or path.stat().st_size == 0:
         return set()
     table = pd.read_csv(path)
-    return {(round(m, 6), round(v, 6), int(r)) for m, v, r in zip(table.m_wet, table.plate_speed, table.rep)}
+    rows = zip(table.m_wet, table.plate_speed, table.rep, strict=True)
+    return {(round(m, 6), round(v, 6), int(r)) for m, v, r in rows}
 
 
 def _run_point(point: Point, settings: DemSettings, formulation: Formulation) -> dict:
@@ -121,13 +125,16 @@ def write_provenance(csv_path: Path, settings: DemSettings, formulation: Formula
 def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[float] = (0.2,),
                reps: int = 5, seed: int = 1, settings: DemSettings | None = None,
                formulation: Formulation | None = None, workers: int | None = None,
-               progress: bool = True, runner: Callable[[Point, DemSettings, Formulation], dict] = _run_point,
+               progress: DesignProgress | None = None,
+               runner: Callable[[Point, DemSettings, Formulation], dict] = _run_point,
                limit: int | None = None, scheduler=None) -> pd.DataFrame:
     """Run (or resume) a design; returns the whole CSV as a DataFrame.
 
     ``workers`` defaults to the number of available cores; ``limit`` stops after that
     many new runs (for a partial design); ``scheduler`` (``"tcp://HOST:PORT"``) sends
-    the runs to an existing Dask cluster instead of local processes. Settings, formulation and engine version
+    the runs to an existing Dask cluster instead of local processes; ``progress`` is
+    called as ``progress("DEM design", runs done, new runs in all)`` after every finished
+    run (the CLI draws a bar). Settings, formulation and engine version
     are written to ``<name>.provenance.json`` beside the CSV; resuming with other
     settings is refused, since the CSV would then mix two models.
     """
@@ -156,34 +163,31 @@ def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[flo
 
 
 def _execute(path, todo, settings, formulation, workers, progress, runner, scheduler=None) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    report = progress or (lambda stage, done, total: None)
+    done = 0
 
-    columns = [TextColumn("[bold]DEM design"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn(), TextColumn("{task.fields[last]}")]
     def record(row):
+        nonlocal done
         _append(path, row)
-        last = (f"m_wet {row['m_wet']:.1f}, seed {row['seed']}: "
-                + (f"eps_dry {row['eps_dry']:.3f}" if not row["error"] else "failed"))
-        bar.update(task, advance=1, last=last)
+        done += 1
+        report("DEM design", done, len(todo))
 
-    with Progress(*columns, disable=not progress) as bar:
-        task = bar.add_task("runs", total=len(todo), last="")
-        if scheduler is not None:  # an existing Dask cluster: one task per DEM run
-            from ..platform.execution import DaskBackend
+    report("DEM design", 0, len(todo))
+    if scheduler is not None:  # an existing Dask cluster: one task per DEM run
+        from ..platform.execution import DaskBackend
 
-            with DaskBackend(scheduler) as cluster:
-                for row in cluster.map(runner, ((p, settings, formulation) for p in todo)):
-                    record(row)
-            return
-        if workers == 1:  # in this process: no start-up cost, and a debugger sees the run
-            for p in todo:
-                record(runner(p, settings, formulation))
-            return
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter per worker: one MPI/LAMMPS each
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            pending = {pool.submit(runner, p, settings, formulation) for p in todo}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    record(fut.result())
+        with DaskBackend(scheduler) as cluster:
+            for row in cluster.map(runner, ((p, settings, formulation) for p in todo)):
+                record(row)
+        return
+    if workers == 1:  # in this process: no start-up cost, and a debugger sees the run
+        for p in todo:
+            record(runner(p, settings, formulation))
+        return
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter per worker: one MPI/LAMMPS each
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending = {pool.submit(runner, p, settings, formulation) for p in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                record(fut.result())

@@ -282,28 +282,3 @@ def _shade(v: float) -> str:
 
 def _e(text: str) -> str:
     return html.escape(str(text))
-
-
-def console_summary(study: Study):
-    """Rich renderables for the terminal: performance spread and the cell-stage indices."""
-    from rich.console import Group
-    from rich.table import Table
-
-    cat = study.scenario.catalog
-    spread = Table("parameter", "nominal", "mean", "std", "q05", "q95", "unit",
-                   title=f"{study.scenario.name}: {study.n_valid} valid of {len(study.samples)} samples")
-    for name in [n for n in KEY_PERFORMANCE + ("m_dry", "rho_cal") if n in study.statistics.index]:
-        row = study.statistics.loc[name]
-        spread.add_row(name, f"{study.nominal.get(name, float('nan')):.5g}", f"{row['mean']:.5g}",
-                       f"{row['std']:.3g}", f"{row['q05']:.5g}", f"{row['q95']:.5g}", cat[name].unit)
-    for reason, count in study.monte_carlo.rejections.items():
-        spread.add_row(f"[yellow]rejected: {reason}", str(count), "", "", "", "", "samples")
-    parts = [spread]
-    b = study.indices("structure-performance")
-    if len(b):
-        idx = Table("output", "input", "S", "S_U", "S_C", "Q² (LOO)", title="ANCOVA: structure -> performance")
-        for (output, name), row in b.iterrows():
-            q2 = f"{row['Q2']:.4f}" + ("" if row["Q2"] >= 0.95 else " [red]low")
-            idx.add_row(output, name, f"{row['S']:.3f}", f"{row['S_U']:.3f}", f"{row['S_C']:.3f}", q2)
-        parts.append(idx)
-    return Group(*parts)

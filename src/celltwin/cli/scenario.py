@@ -1,0 +1,81 @@
+"""Scenarios and the chain: ``scenarios``, ``catalog``, ``chain``, ``graph``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..platform.errors import ParameterError
+from .common import catches, console, load_scenario
+
+app = typer.Typer()
+
+
+@app.command("scenarios")
+@catches()
+def scenarios_cmd():
+    """List the built-in scenarios."""
+    from ..containers import ElectrodeScenario
+    from ..platform.scenario import builtin_scenarios
+
+    table = Table("name", "chain", "cell", "description")
+    for name in builtin_scenarios():
+        sc = ElectrodeScenario.load(name)
+        table.add_row(name, " -> ".join(sc.chain_steps), sc.cell or "-", sc.description)
+    console.print(table)
+
+
+@app.command("catalog")
+@catches()
+def catalog_cmd(domain: str | None = typer.Option(None, help="only this domain, e.g. process"),
+                components: str = typer.Option("AM,CA,PB", help="formulation components, comma-separated")):
+    """The parameter catalog: name, unit, domain, valid range, description."""
+    from ..platform.catalog import DOMAINS, default_catalog
+    from ..platform.errors import unknown
+
+    if domain is not None and domain not in DOMAINS:
+        raise ParameterError(unknown("domain", domain, DOMAINS))
+    frame = default_catalog([c.strip() for c in components.split(",") if c.strip()]).table()
+    if domain:
+        frame = frame[frame["domain"] == domain]
+    table = Table(*frame.columns, title="celltwin parameter catalog")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or v != v else str(v) for v in row))
+    console.print(table)
+
+
+@app.command("chain")
+@catches()
+def chain_cmd(scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
+              as_json: bool = typer.Option(False, "--json", help="print a flat JSON object {name: value}"),
+              set_: list[str] = typer.Option(None, "--set", help="override a value: NAME=VALUE (catalog unit)")):
+    """Nominal value of every parameter through the chain (and the cell model, if named)."""
+    sc = load_scenario(scenario, set_)
+    values = dict(sc.build_chain().evaluate(sc.nominal()))
+    if as_json:
+        sys.stdout.write(json.dumps(values, indent=1) + "\n")
+        return
+    console.print(nominal_table(sc, values))
+
+
+def nominal_table(sc, values) -> Table:
+    """A rich table of nominal values with unit, domain and description from the scenario's catalog."""
+    table = Table("parameter", "value", "unit", "domain", "description", title=f"nominal chain: {sc.name}")
+    for name, v in values.items():
+        entry = sc.catalog[name]
+        table.add_row(name, f"{v:.6g}", entry.unit, entry.domain, entry.description)
+    return table
+
+
+@app.command("graph")
+@catches(ValueError)
+def graph_cmd(scenario: str, output: Path = typer.Option(..., "-o", "--output", help="file .png, .svg or .html")):
+    """Draw the chain: containers and the parameters flowing between them."""
+    from ..report.chain_graph import draw
+
+    sc = load_scenario(scenario)
+    path = draw(sc.build_chain(), output, title=f"{sc.name}: process chain")
+    console.print(f"wrote {path}")
