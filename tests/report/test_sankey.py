@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-from celltwin.analysis import sankey
+import celltwin as ct
+from celltwin.report import sankey, style
 
 DOMAINS = {"w_AM": "formulation", "x_solids": "formulation", "w_CA": "formulation", "q_L": "process",
            "m_dry": "structural", "rho_cal": "structural", "capacity": "performance",
@@ -22,7 +24,8 @@ def test_links_drop_small_and_negative_flows():
     flows = sankey.links(INDICES, min_flow=0.01)
     assert len(flows) == 9
     assert flows["value"].min() >= 0.01
-    assert ("w_CA" not in set(flows["source"])) and ("rho_cal", "capacity") not in set(zip(flows.source, flows.target))
+    assert ("w_CA" not in set(flows["source"]))
+    assert ("rho_cal", "capacity") not in set(zip(flows.source, flows.target, strict=True))
 
 
 def test_figure_orders_nodes_by_domain_and_keeps_values():
@@ -53,3 +56,28 @@ def test_html_renders_in_headless_chromium(tmp_path, rendered_dom):
     assert len(re.findall(r'class="sankey-link"', dom)) == 9
     for name in ("w_AM", "m_dry", "rho_cal", "capacity", "energy_density"):
         assert re.search(rf">{name}<", dom), name
+
+
+def test_one_colour_map_for_every_figure():
+    assert sankey.COLORS is style.DOMAIN_COLOURS
+    assert {"formulation", "process", "structural", "performance", "container"} <= set(style.DOMAIN_COLOURS)
+    fig = sankey.figure(sankey.links(INDICES), DOMAINS)
+    colours = dict(zip(fig.data[0].node.label, fig.data[0].node.color, strict=True))
+    assert colours["w_AM"] == style.DOMAIN_COLOURS["formulation"]
+    assert colours["capacity"] == style.DOMAIN_COLOURS["performance"]
+
+
+def test_study_figure_draws_the_cell_inputs_and_what_they_drive():
+    """sankey.study_figure(study) (was Study.sankey_figure): the structure -> performance stage and the
+    process -> structure rows of the cell-model inputs only, with catalog domains and units."""
+    stage_a = [("process-structure", o, i, s) for o, i, s in ROWS if o in ("m_dry", "rho_cal")]
+    stage_a.append(("process-structure", "h_cal", "q_L", 0.9))  # not a cell-model input: not drawn
+    stage_b = [("structure-performance", o, i, s) for o, i, s in ROWS if o in ("capacity", "energy_density")]
+    sensitivity = pd.DataFrame(stage_a + stage_b, columns=["stage", "output", "input", "S"])
+    study = SimpleNamespace(sensitivity=sensitivity, scenario=ct.Scenario.load("reference-cathode"))
+    t = sankey.study_figure(study).data[0]
+    labels = [label.split(" [")[0] for label in t.node.label]
+    assert "h_cal" not in labels
+    assert {"w_AM", "x_solids", "q_L", "m_dry", "rho_cal", "capacity", "energy_density"} == set(labels)
+    assert "m_dry [mg/cm^2]" in t.node.label
+    assert len(t.link.value) == 9  # as links(INDICES): w_CA's and the negative flow dropped

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 import celltwin as ct
-from celltwin.analysis.execution import propagate_chunked
-from celltwin.analysis.runstore import RunStore, RunStoreError, default_path, record_run
-from celltwin.cli import app
+from celltwin.analysis.uq.sampling import Propagation, monte_carlo
+from celltwin.platform.errors import CelltwinWarning, ParameterError, RunStoreError
+from celltwin.store.runs import RunComparison, RunStore, default_path, record_run
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,13 @@ def runs(tmp_path_factory):
     """A store with two runs: the reference and one with a higher line load q_L."""
     store = RunStore(tmp_path_factory.mktemp("store"))
     sc = ct.Scenario.load("reference-cathode")
-    frame = propagate_chunked(sc, 400, 5, with_cell=False, workers=1, chunk_size=100)
+    run = monte_carlo(sc, 400, 5, with_cell=False, workers=1, chunk_size=100)
+    frame = run.frame
     path = store.path.parent / "samples-a.parquet"
     frame.to_parquet(path)
-    a = store.record(sc, frame, samples_path=path, note="reference")
+    a = store.record(sc, run, samples_path=path, note="reference")
     pressed = sc.with_values(q_L=95.0)
-    b = store.record(pressed, propagate_chunked(pressed, 400, 5, with_cell=False, workers=1))
+    b = store.record(pressed, monte_carlo(pressed, 400, 5, with_cell=False, workers=1))
     return store, a, b, frame
 
 
@@ -65,6 +66,7 @@ def test_list_resolve_and_errors(runs):
 def test_compare_names_inputs_and_output_moves(runs):
     store, a, b, _ = runs
     c = store.compare(a, b)
+    assert isinstance(c, RunComparison)
     assert c.inputs.to_dict(orient="records") == [{"key": "parameters.q_L.value", "a": 84.0, "b": 95.0}]
     out = c.outputs.set_index("name")
     # a higher line load compacts more (eq. 15): porosity and thickness fall, the mass loading stays
@@ -84,14 +86,14 @@ def test_default_location_follows_celltwin_home(tmp_path, monkeypatch):
 WRITER = textwrap.dedent("""
     import sys, time
     import celltwin as ct
-    from celltwin.analysis.propagation import propagate
-    from celltwin.analysis.runstore import RunStore
+    from celltwin.analysis.uq.sampling import monte_carlo
+    from celltwin.store.runs import RunStore
     sc = ct.Scenario.load("reference-cathode")
-    frame = propagate(sc, 100, int(sys.argv[2]), with_cell=False)
+    run = monte_carlo(sc, 100, int(sys.argv[2]), with_cell=False, workers=1)
     store = RunStore(sys.argv[1])
     while time.time() < float(sys.argv[3]):
         time.sleep(0.001)
-    print(" ".join(store.record(sc, frame, seed=int(sys.argv[2])) for _ in range(4)))
+    print(" ".join(store.record(sc, run, seed=int(sys.argv[2])) for _ in range(4)))
 """)
 
 
@@ -104,7 +106,7 @@ def test_two_processes_recording_at_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(seed), str(start)], env=_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, errs) in zip(procs, outs, strict=True):
+    for p, (_out, errs) in zip(procs, outs, strict=True):
         assert p.returncode == 0, errs
     ids = " ".join(o for o, _ in outs).split()
     assert len(ids) == len(set(ids)) == 8
@@ -125,17 +127,19 @@ HOLDER = textwrap.dedent("""
 def test_store_held_by_another_process_is_waited_for(tmp_path):
     store = RunStore(tmp_path)
     sc = ct.Scenario.load("reference-cathode")
-    frame = ct.propagate(sc, 50, 1, with_cell=False)
-    store.record(sc, frame)  # creates the file
+    run = monte_carlo(sc, 50, 1, with_cell=False, workers=1)
+    store.record(sc, run)  # creates the file
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(store.path), "2.0"], env=_env(),
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "holding"
-    run_id = store.record(sc, frame)  # retries until the holder lets go
+    run_id = store.record(sc, run)  # retries until the holder lets go
     holder.wait(timeout=30)
     assert run_id in set(store.list()["run_id"])
 
 
 def test_runs_cli(runs):
+    from celltwin.cli import app
+
     store, a, b, _ = runs
     cli = CliRunner()
     r = cli.invoke(app, ["runs", "list", "--store", str(store.path), "--json"])
@@ -156,6 +160,31 @@ def test_runs_cli(runs):
 
 def test_record_run_accepts_a_path(tmp_path):
     sc = ct.Scenario.load("reference-cathode")
-    run_id = record_run(sc, ct.propagate(sc, 30, 1, with_cell=False), tmp_path / "s.duckdb")
+    run_id = record_run(sc, Propagation(ct.propagate(sc, 30, 1, with_cell=False)), tmp_path / "s.duckdb")
     r = RunStore(tmp_path / "s.duckdb").get(run_id)
     assert r["samples"] == 30 and pd.isna(r["seed"])  # propagate() does not say its seed: not guessed
+    assert r["backend"] == "in-process"  # a bare frame has no execution record
+
+
+def test_monte_carlo_run_records_its_seed_and_method(tmp_path):
+    sc = ct.Scenario.load("reference-cathode")
+    run_id = record_run(sc, monte_carlo(sc, 30, 1, with_cell=False, workers=1), tmp_path / "s.duckdb")
+    r = RunStore(tmp_path / "s.duckdb").get(run_id)
+    assert r["samples"] == 30 and r["seed"] == 1 and r["method"] == "mc" and r["chunks"] == 1
+
+
+def test_record_run_refuses_a_store_that_is_not_one(tmp_path):
+    sc = ct.Scenario.load("reference-cathode")
+    with pytest.raises(ParameterError, match="must be a RunStore or a path") as info:
+        record_run(sc, Propagation(ct.propagate(sc, 5, 1, with_cell=False)), store=42)
+    assert info.value.parameter == "store"
+
+
+def test_record_keeps_rejections_of_the_propagation(tmp_path):
+    store = RunStore(tmp_path)
+    sc = ct.Scenario.load("reference-cathode").with_values(w_AM=0.969)  # w_PB = 0.001: half the samples < 0
+    with pytest.warns(CelltwinWarning, match="w_PB out of range"):  # the preflight pilot sees it coming
+        run = monte_carlo(sc, 40, 2, with_cell=False, workers=1)
+    r = store.get(store.record(sc, run))
+    assert r["rejections"] == run.rejections
+    assert r["n_valid"] == run.n_valid and r["n_rejected"] == 40 - run.n_valid

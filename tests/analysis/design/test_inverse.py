@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 import celltwin as ct
-from celltwin.analysis.inverse import UnreachableTargetError, free_bounds, inverse
-from celltwin.cli import app
-from celltwin.platform.errors import ParameterError
+from celltwin.analysis.design.inverse import inverse
+from celltwin.analysis.design.space import DesignSpace
+from celltwin.platform.errors import ParameterError, UnreachableTargetError
 
 
 @pytest.fixture(scope="module")
@@ -89,18 +89,48 @@ def test_independent_and_out_of_range_targets(sc):
 
 
 def test_free_bounds_default_and_validation(sc):
-    b = free_bounds(sc, {"V_dot": None, "q_L": (40, 200)}, sc.nominal())
+    b = DesignSpace.of(sc, {"V_dot": None, "q_L": (40, 200)}, sc.nominal()).bounds
     assert b["V_dot"] == pytest.approx((348.0, 1044.0)) and b["q_L"] == (40.0, 200.0)
     with pytest.raises(ParameterError, match="not an input of this scenario"):
-        free_bounds(sc, ["m_wet"], sc.nominal())
+        DesignSpace.of(sc, ["m_wet"], sc.nominal())
     with pytest.raises(ParameterError, match="did you mean 'q_L'"):
-        free_bounds(sc, ["q_l"], sc.nominal())
+        DesignSpace.of(sc, ["q_l"], sc.nominal())
+
+
+def test_unreachable_error_carries_its_fields(sc):
+    with pytest.raises(UnreachableTargetError) as info:
+        inverse(sc, {"eps_cal": 1.2}, ["q_L"])
+    err = info.value
+    assert (err.parameter, err.value, err.unit) == ("eps_cal", 1.2, sc.catalog["eps_cal"].unit)
+    assert err.valid == sc.catalog["eps_cal"].range_text
+    from celltwin.analysis import UnreachableTargetError as reexported
+
+    assert reexported is UnreachableTargetError and issubclass(UnreachableTargetError, ParameterError)
+
+
+def test_no_targets_names_no_cli_flag(sc):
+    with pytest.raises(ParameterError, match="no targets: give at least one target NAME=VALUE") as info:
+        inverse(sc, {}, ["V_dot"])
+    assert info.value.parameter == "targets" and "--" not in str(info.value)
+
+
+def test_start_goes_through_scenario_varied(sc, count_varied):
+    """An inverse run moves its start values through Scenario.varied (the one variation path)."""
+    nom = sc.nominal()
+    start = {"V_dot": 1.1 * nom["V_dot"], "q_L": 1.1 * nom["q_L"]}
+    res = inverse(sc, {"m_dry": 14.3, "rho_cal": 2.95}, ["V_dot", "q_L"], start=start)
+    assert count_varied and count_varied[0][0] == start
+    assert res.start == pytest.approx(start) and res.reachable
+    # the bounds are ±50 % of the moved start, not of the nominal
+    assert res.bounds["V_dot"] == pytest.approx((0.5 * start["V_dot"], 1.5 * start["V_dot"]))
 
 
 runner = CliRunner()
 
 
 def test_cli_inverse_json_and_unreachable():
+    from celltwin.cli import app
+
     r = runner.invoke(app, ["inverse", "reference-cathode", "--target", "m_dry=14.3", "--target", "rho_cal=2.95",
                             "--free", "V_dot", "--free", "q_L=40:200", "--json"])
     assert r.exit_code == 0, r.output

@@ -4,10 +4,11 @@ import math
 import pytest
 
 import celltwin as ct
-from celltwin.analysis.inverse import UnreachableTargetError
-from celltwin.analysis.inverse import inverse as inverse_run
-from celltwin.analysis.product import product_design
-from celltwin.platform.errors import ParameterError
+from celltwin.analysis.design.inverse import inverse as inverse_run
+from celltwin.analysis.design.product import product_design
+from celltwin.platform.errors import ParameterError, UnreachableTargetError
+
+from ..scenarios import reference_data
 
 pytest.importorskip("pybamm")
 
@@ -59,11 +60,6 @@ def test_single_stage_performance_target_through_the_cell_in_the_chain(sc):
 
 
 def test_performance_target_without_a_cell_model_says_so():
-    try:  # tests/analysis as a package or as a plain folder (pytest's prepend import mode)
-        from .test_yield import reference_data
-    except ImportError:
-        from test_yield import reference_data
-
     data = reference_data()
     data["scenario"].pop("cell", None)
     with pytest.raises(ParameterError, match="performance needs a cell model"):

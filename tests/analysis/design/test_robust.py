@@ -1,42 +1,14 @@
-"""Robust design: common random numbers, and optima with known answers for a linear output."""
+"""Robust design: optima with known answers for a linear output, through common random numbers
+(tested in ../uq/test_sampling.py) and Scenario.varied."""
 import json
-import tomllib
-from importlib import resources
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import celltwin as ct
-from celltwin.analysis.robust import CommonRandomNumbers, robust_design
-from celltwin.cli import app
+from celltwin.analysis.design.robust import robust_design
 from celltwin.platform.errors import ParameterError
-from celltwin.platform.scenario import Scenario
 
-
-def only_v_dot(std: float = 7.0) -> Scenario:
-    """Reference cathode with V_dot the only uncertain parameter (normal, absolute std): m_dry = c V_dot."""
-    data = tomllib.loads(resources.files("celltwin").joinpath("scenarios", "reference-cathode.toml").read_text())
-    for v in data["parameters"].values():
-        if isinstance(v, dict):
-            v.pop("rel_std", None)
-    data["parameters"]["V_dot"]["std"] = std
-    return Scenario.from_dict(data)
-
-
-def test_common_random_numbers_shift_and_stretch():
-    sc = ct.Scenario.load("reference-cathode")
-    crn = CommonRandomNumbers(sc, 500, seed=3)
-    a, b = crn.inputs(), crn.inputs({"V_dot": 700.0, "q_L": 90.0})
-    assert np.allclose(b["V_dot"] - a["V_dot"], 4.0) and np.allclose(b["q_L"] - a["q_L"], 6.0)
-    assert np.array_equal(a["w_AM"], b["w_AM"])  # the other draws are untouched
-    c = crn.inputs(scales={"q_L": 3.0})
-    assert np.allclose(c["q_L"] - 84.0, 3.0 * (a["q_L"] - 84.0))
-    # a free mass fraction keeps the balance closed in every sample
-    d = crn.inputs({"w_AM": 0.93})
-    assert np.allclose(d["w_AM"] + d["w_CA"] + d["w_PB"], 1.0)
-    with pytest.raises(ParameterError, match="has no uncertainty"):
-        crn.inputs(scales={"rho_AM": 2.0})
+from ..scenarios import only_v_dot
 
 
 def test_max_yield_centres_a_symmetric_window_on_a_linear_output():
@@ -64,9 +36,29 @@ def test_min_std_with_held_mean_goes_to_the_fastest_web():
 
 
 def test_cli_robust_json():
+    from celltwin.cli import app
+
     r = CliRunner().invoke(app, ["robust", "reference-cathode", "--free", "V_dot", "--free", "q_L",
                                  "--spec", "m_dry=14.3+-3%", "--spec", "rho_cal=2.95+-2%",
                                  "--samples", "500", "--seed", "1", "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["yield_after"] >= out["yield_before"] and out["evaluations"] > 0
+
+
+def test_robust_run_varies_the_scenario_through_scenario_varied(count_varied):
+    """Every candidate is the scenario moved by Scenario.varied (the one variation path)."""
+    sc = only_v_dot()
+    res = robust_design(sc, ["V_dot"], specs=["m_dry=14.0+-2%"], n=200, seed=1, max_iterations=5)
+    assert len(count_varied) == res.calls > 0  # one variation per Monte Carlo batch
+    assert all(set(values) == {"V_dot"} for values, _, _, _ in count_varied)
+    assert count_varied[0][0] == pytest.approx({"V_dot": 696.0})  # the start: the scenario's nominal
+
+
+def test_robust_needs_specs_or_a_std_objective():
+    sc = only_v_dot()
+    with pytest.raises(ParameterError, match="either specification windows") as info:
+        robust_design(sc, ["V_dot"], specs={}, n=50)
+    assert info.value.parameter == "specs"
+    with pytest.raises(ParameterError, match="not computed by this chain"):
+        robust_design(sc, ["V_dot"], minimize_std="capacity", n=50)

@@ -7,14 +7,10 @@ from scipy.stats import norm
 from typer.testing import CliRunner
 
 import celltwin as ct
-from celltwin.analysis.robust import CommonRandomNumbers
-from celltwin.analysis.tolerances import largest_scale, production_tolerances
-from celltwin.cli import app
+from celltwin.analysis.design.tolerances import largest_scale, production_tolerances
+from celltwin.analysis.uq.sampling import CommonRandomNumbers
 
-try:  # tests/analysis as a package or as a plain folder (pytest's prepend import mode)
-    from .test_robust import only_v_dot
-except ImportError:
-    from test_robust import only_v_dot
+from ..scenarios import only_v_dot
 
 
 def test_largest_scale_brackets_and_bisects():
@@ -36,7 +32,7 @@ def test_linear_output_tolerance_has_its_closed_form():
     row = res.table.loc["V_dot"]
     analytic = 0.02 * 696.0 / norm.ppf(0.995)
     assert row["alone_std"] == pytest.approx(analytic, rel=0.03)
-    z = np.abs(CommonRandomNumbers(sc, n, seed).inputs()["V_dot"] - 696.0) / 7.0
+    z = np.abs(CommonRandomNumbers(sc, n, seed).evaluate()["V_dot"] - 696.0) / 7.0
     q = np.sort(z)[int(np.ceil(0.99 * n)) - 1]  # the largest |z| that must stay inside
     assert row["alone_std"] == pytest.approx(0.02 * 696.0 / q, rel=1e-5)
     # one uncertain parameter: alone, with the others and jointly are the same number
@@ -62,6 +58,8 @@ def test_reference_cathode_budget_table_and_plot(tmp_path):
 
 
 def test_cli_tolerances_writes_csv_and_png(tmp_path):
+    from celltwin.cli import app
+
     r = CliRunner().invoke(app, ["tolerances", "reference-cathode", "--spec", "m_dry=14.3+-3%", "--spec",
                                  "rho_cal=2.95+-2%", "--param", "V_dot", "--param", "q_L", "--samples", "500",
                                  "--seed", "2", "-o", str(tmp_path), "--json"])

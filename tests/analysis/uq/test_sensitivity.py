@@ -8,7 +8,8 @@ import openturns as ot
 import pandas as pd
 import pytest
 
-from celltwin.analysis.sensitivity import SurrogateWarning, ancova, sobol
+from celltwin.analysis.uq.sensitivity import SensitivityResult, SurrogateWarning, ancova, sobol
+from celltwin.metamodels.pce import Surrogate
 from celltwin.platform.errors import ParameterError
 
 A = np.array([1.0, 2.0, -1.5])
@@ -48,14 +49,15 @@ def test_ancova_linear_correlated_normals_matches_closed_form(offset):
     joint = correlated_normals(offset)
     C = np.array(joint.getCovariance())
     V = A @ C @ A
-    df = ancova(lambda X: X @ A, joint, n=200, seed=3, n_eval=200_000)
+    res = ancova(lambda X: X @ A, joint, n=200, seed=3, n_eval=200_000)
+    df = res.indices
     assert list(df.index) == ["a", "b", "c"]
     np.testing.assert_allclose(df["S"], A * (C @ A) / V, atol=0.01)
     np.testing.assert_allclose(df["S_U"], A**2 * np.diag(C) / V, atol=0.01)
     np.testing.assert_allclose(df["S_U"] + df["S_C"], df["S"], atol=1e-12)
     assert df["S"].sum() == pytest.approx(1.0, abs=0.01)   # additive model: no interaction share
-    assert df.attrs["validation"]["y0"]["Q2"] == pytest.approx(1.0, abs=1e-9)
-    assert df.attrs["validation"]["y0"]["degree"] == 1
+    assert res.validation["y0"]["Q2"] == pytest.approx(1.0, abs=1e-9)
+    assert res.validation["y0"]["degree"] == 1
 
 
 def test_ancova_is_reproducible_from_seed_and_accepts_precomputed_samples():
@@ -63,12 +65,13 @@ def test_ancova_is_reproducible_from_seed_and_accepts_precomputed_samples():
     f = lambda X: X @ A + 0.3 * X[:, 0] * X[:, 1]  # noqa: E731
     one = ancova(f, joint, n=300, seed=11, n_eval=20_000)
     two = ancova(f, joint, n=300, seed=11, n_eval=20_000)
-    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(one.indices, two.indices)
+    assert one.seed == two.seed == 11
     X = pd.DataFrame(np.asarray(joint.getSample(400)), columns=["a", "b", "c"])[["c", "a", "b"]]
     Y = pd.Series(f(X[["a", "b", "c"]].to_numpy()), name="out")
     pre = ancova(None, joint, X=X, Y=Y, seed=11, n_eval=20_000)
-    assert list(pre.index) == ["a", "b", "c"]
-    assert set(pre.attrs["validation"]) == {"out"}
+    assert list(pre.indices.index) == ["a", "b", "c"]
+    assert set(pre.validation) == {"out"}
     np.testing.assert_allclose(pre["S"], one["S"], atol=0.03)
 
 
@@ -81,8 +84,8 @@ def test_ancova_multi_output_and_failed_rows():
         return Y
 
     df = ancova(f, joint, n=500, seed=2, output_names=["lin", "x_a"], n_eval=100_000)
-    assert df.index.names == ["output", "input"]
-    assert df.attrs["dropped"] == 10
+    assert df.indices.index.names == ["output", "input"]
+    assert df.dropped == 10
     # An output that is one input: S = 1 for it, S_U = 1, and the others only share by correlation.
     np.testing.assert_allclose(df.loc["x_a", "S_U"], [1.0, 0.0, 0.0], atol=0.01)
     assert df.loc[("x_a", "a"), "S"] == pytest.approx(1.0, abs=0.01)
@@ -108,7 +111,7 @@ def test_sobol_linear_multi_output_from_precomputed_samples():
     np.testing.assert_allclose(df.loc["lin", "S1"], share, atol=1e-8)
     np.testing.assert_allclose(df.loc["lin", "ST"], share, atol=1e-8)
     np.testing.assert_allclose(df.loc["sq", "S1"], [0.0, 0.0, 1.0], atol=1e-8)
-    assert df.attrs["validation"]["sq"]["degree"] == 2
+    assert df.validation["sq"]["degree"] == 2
 
 
 def test_ancova_equals_first_order_sobol_for_independent_inputs():
@@ -122,7 +125,7 @@ def test_poor_surrogate_is_flagged():
     rng = np.random.default_rng(0)
     with pytest.warns(SurrogateWarning, match="Q2"):
         df = ancova(lambda X: rng.normal(size=len(X)), uniform3(), n=200, degree=2, seed=0)
-    assert not df.attrs["validation"]["y0"]["ok"]
+    assert not df.validation["y0"]["ok"] and not df.ok
     assert (df["Q2"] < 0.95).all()
 
 
@@ -141,3 +144,44 @@ def test_public_names():
     import celltwin as ct
 
     assert ct.analysis.ancova is ancova and ct.analysis.sobol is sobol
+    assert ct.analysis.SensitivityResult is SensitivityResult
+
+
+def test_result_object_views_and_surrogates():
+    """SensitivityResult: to_frame() is a copy of the indices, ``result["S"]`` and ``.loc`` read
+    them, ``ok`` is every surrogate's verdict, ``surrogates`` hold the fitted PCEs."""
+    joint = correlated_normals()
+    res = ancova(lambda X: np.c_[X @ A, X[:, 0]], joint, n=300, seed=4, output_names=["lin", "x_a"],
+                 n_eval=20_000)
+    assert isinstance(res, SensitivityResult) and res.method.startswith("ANCOVA") and res.seed == 4
+    frame = res.to_frame()
+    pd.testing.assert_frame_equal(frame, res.indices)
+    frame.loc[("lin", "a"), "S"] = 99.0  # a copy: the result is untouched
+    assert res.indices.loc[("lin", "a"), "S"] != 99.0
+    pd.testing.assert_series_equal(res["S"], res.indices["S"])
+    pd.testing.assert_frame_equal(res.loc["x_a"], res.indices.loc["x_a"])
+    assert res.ok and all(v["ok"] for v in res.validation.values()) and res.dropped == 0
+    assert set(res.surrogates) == {"lin", "x_a"} and isinstance(res.surrogates["lin"], Surrogate)
+    X = np.asarray(joint.getSample(5))
+    np.testing.assert_allclose(res.surrogates["lin"].predict(X), X @ A, atol=1e-8)
+    assert res.surrogates["lin"].validation() == res.validation["lin"]
+
+
+def test_sobol_result_ok_and_plot(tmp_path):
+    res = sobol(ishigami, uniform3(), n=300, seed=2)
+    assert isinstance(res, SensitivityResult) and res.method.startswith("Sobol")
+    assert list(res.to_frame().columns) == ["S1", "ST", "Q2"]
+    assert res.ok == (res.validation["y0"]["Q2"] >= 0.95)
+    path = tmp_path / "x.png"
+    res.plot(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_of_a_multi_output_result_writes_a_file(tmp_path):
+    res = ancova(lambda X: np.c_[X @ A, X[:, 0]], correlated_normals(), n=200, seed=1, output_names=["lin", "x_a"],
+                 n_eval=10_000)
+    fig = res.plot(tmp_path / "x.png")
+    assert (tmp_path / "x.png").stat().st_size > 1000
+    assert len(fig.axes) == 2  # one panel per output
+    res.plot(tmp_path / "st.png", column="S_U")
+    assert (tmp_path / "st.png").exists()

@@ -2,8 +2,6 @@
 Carlo yield of a linear output against the analytic normal CDF."""
 import json
 import math
-import tomllib
-from importlib import resources
 
 import numpy as np
 import pytest
@@ -11,21 +9,13 @@ from scipy.stats import norm
 from typer.testing import CliRunner
 
 import celltwin as ct
-from celltwin.analysis.specs import Spec, as_specs, proportion_ci, scenario_yield, yield_of
-from celltwin.cli import app
+from celltwin.analysis.uq.sampling import monte_carlo
+from celltwin.analysis.uq.specs import Spec, as_specs, in_spec, proportion_ci, scenario_yield, yield_of
 from celltwin.platform.errors import ParameterError, ScenarioError
-from celltwin.platform.scenario import Scenario
 
+from ..scenarios import reference_data
 
-def reference_data(only: str | None = None, std: float | None = None) -> dict:
-    """The reference-cathode TOML as a dict; with ``only``, that parameter alone is uncertain (absolute std)."""
-    data = tomllib.loads(resources.files("celltwin").joinpath("scenarios", "reference-cathode.toml").read_text())
-    if only:
-        for k, v in data["parameters"].items():
-            if isinstance(v, dict):
-                v.pop("rel_std", None)
-        data["parameters"][only]["std"] = std
-    return data
+Scenario = ct.Scenario  # the electrode scenario: the reference cathode closes its mass balance
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +90,22 @@ def test_yield_of_a_linear_output_matches_the_normal_cdf(method):
 
 def test_cli_yield_json_uses_scenario_specs(tmp_path):
     """The built-in reference cathode carries [specs] windows; yield reads them without --spec."""
+    from celltwin.cli import app
+
     r = CliRunner().invoke(app, ["yield", "reference-cathode", "--samples", "500", "--seed", "3", "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["samples"] == 500 and 0 < out["yield"] < 1
     assert out["yield_low"] < out["yield"] < out["yield_high"]
     assert out["scrap"] == pytest.approx(1 - out["yield"])
+
+
+def test_yield_of_a_propagation_equals_that_of_its_frame(catalog):
+    """A Propagation stands where a chain result or a frame is expected (``in_spec``, ``yield_of``)."""
+    run = monte_carlo("reference-cathode", 300, 2, with_cell=False, workers=1)
+    specs = as_specs(["m_dry=14.3+-1%", "rho_cal=2.95+-1%"], catalog)
+    of_run = yield_of(run, specs, valid=run.valid, catalog=catalog)
+    of_frame = yield_of(run.frame, specs, catalog=catalog)
+    assert (of_run.n, of_run.n_in, of_run.n_invalid) == (of_frame.n, of_frame.n_in, of_frame.n_invalid)
+    assert of_run.ci == of_frame.ci and 0 < of_run.p_in < 1
+    assert int(in_spec(run, specs).sum()) == of_run.n_in

@@ -227,9 +227,14 @@ def preflight(sc: Scenario, n: int, *, seed: int = 0, pilot: int = 2000, extra_b
             f"the {available / 2**30:.3g} GiB available on this machine; use fewer samples",
             parameter="samples", value=n, valid=f"[1, {int(MEMORY_SHARE * available / (need / n))}]")
     m = int(min(n, pilot))
-    res = evaluate_frame(chain, sc.sample(m, seed))
-    rejected = 1.0 - res.frame[VALID].to_numpy(dtype=bool).mean()
     found: list[CelltwinWarning] = []
+    try:
+        res = evaluate_frame(chain, sc.sample(m, seed))
+    except Exception as exc:  # noqa: BLE001 - the run records failing chunks itself; say so and go on
+        found.append(CelltwinWarning(f"the {m}-sample pilot run failed ({type(exc).__name__}: {exc}); failing "
+                                     "chunks will be recorded as rejected", pilot=m))
+        res = ChunkResult(0, pd.DataFrame({VALID: np.ones(m, dtype=bool)}), {}, {})
+    rejected = 1.0 - res.frame[VALID].to_numpy(dtype=bool).mean()
     if rejected > WARN_REJECTED:
         reason, count = max(res.rejections.items(), key=lambda kv: kv[1])
         name = reason.split(" ")[0]
@@ -374,9 +379,9 @@ class CommonRandomNumbers:
 
     def evaluate(self, values: Mapping[str, float] | None = None, scales: Mapping[str, float] | None = None,
                  stds: Mapping[str, float] | None = None) -> Propagation:
+        varied = self.sc.varied(values, scales=scales, stds=stds)
         self.evaluations += self.n
         self.calls += 1
-        varied = self.sc.varied(values, scales=scales, stds=stds)
         res = evaluate_frame(self.chain, varied.sample(self.n, self.seed, self.method))
         return Propagation(res.frame, res.rejections, res.failures)
 

@@ -112,7 +112,7 @@ class Study:
         return table.set_index(["output", "input"]).drop(columns="stage")
 
     def summary(self) -> dict[str, Any]:
-        """Flat headline numbers (what ``summary.json`` holds)."""
+        """Headline numbers (flat) and the ``warnings`` list of records: what ``summary.json`` holds."""
         out: dict[str, Any] = {"scenario": self.scenario.name, "seed": self.seed, "samples": len(self.samples),
                                "valid_samples": self.n_valid}
         for name in [p for p in PERFORMANCE + CELL_INPUTS if p in self.statistics.index]:
