@@ -43,14 +43,14 @@ def slow_inverse(sc, targets, free, start):
     def f(x):
         nonlocal calls
         calls += 1
-        r = chain.evaluate({**base, **dict(zip(names, x))})
+        r = chain.evaluate({**base, **dict(zip(names, x, strict=False))})
         return [(r[k] - t) / t for k, t in targets.items()]
 
     t0 = time.perf_counter()
     sol = least_squares(f, [base[n] for n in names], bounds=([bounds[n][0] for n in names],
                                                              [bounds[n][1] for n in names]),
                         jac="2-point", xtol=1e-14, ftol=1e-14, gtol=1e-14)
-    return dict(zip(names, sol.x)), calls, time.perf_counter() - t0
+    return dict(zip(names, sol.x, strict=False)), calls, time.perf_counter() - t0
 
 
 def main() -> None:
@@ -104,7 +104,8 @@ def main() -> None:
 
         def objective(z, seed=seed, counter=counter):
             crn = CommonRandomNumbers(sc, 2000, seed=1000 * seed + next(counter))
-            return -float(np.mean(smooth_in_spec(crn.evaluate(dict(zip(bounds, lo + z * (hi - lo)))), specs)))
+            values = dict(zip(bounds, lo + z * (hi - lo), strict=True))
+            return -float(np.mean(smooth_in_spec(crn.evaluate(values), specs)))
 
         z0 = (np.array([nom["V_dot"], nom["q_L"]]) - lo) / (hi - lo)
         sol = minimize(objective, z0, method="Nelder-Mead", bounds=[(0, 1)] * 2,

@@ -17,6 +17,7 @@ from celltwin.platform.errors import (
     RunStoreError,
     ScenarioError,
     SolverError,
+    StoreBusyError,
     UnitError,
     UnreachableTargetError,
     closest,
@@ -36,6 +37,7 @@ BUILTIN = {
     SolverError: RuntimeError,
     UnreachableTargetError: ValueError,
     RunStoreError: LookupError,
+    StoreBusyError: LookupError,
 }
 FIELD_VALUES = {"parameter": "q_L", "value": -1.0, "unit": "N/mm", "valid": "[0, 10000]", "path": "runs/abc"}
 

@@ -68,7 +68,7 @@ def test_read_column(tmp_path):
     with pytest.raises(ScenarioError, match="does not exist"):
         read_column(tmp_path / "nope.csv", "a")
     (tmp_path / "short.csv").write_text("a\n1\n2\n3\n4\n")
-    with pytest.raises(ScenarioError, match="needs at least 5 measurements, got 4"):
+    with pytest.raises(ScenarioError, match="needs at least 5 finite measurements, got 4"):
         read_column(tmp_path / "short.csv", "a")
 
 

@@ -7,9 +7,17 @@ from .container import HalfCellContainer
 from .halfcell import CellResult, CellSettings, HalfCell, half_cell
 from .parameters import M_REF_TABLE_A2, TABLE_A2, exchange_current_table_a2
 from .reference import PAPER, reference_cathode, reference_structure
-from .structure import (KAPPA_AM, KAPPA_CBM, TORTUOSITY_MODELS, active_surface_area, bruggeman_tortuosity,
-                        effective_conductivity, effective_parameters, mixed_shape_tortuosity,
-                        structure_problems)
+from .structure import (
+                        KAPPA_AM,
+                        KAPPA_CBM,
+                        TORTUOSITY_MODELS,
+                        active_surface_area,
+                        bruggeman_tortuosity,
+                        effective_conductivity,
+                        effective_parameters,
+                        mixed_shape_tortuosity,
+                        structure_problems,
+)
 
 __all__ = ["HalfCellContainer", "HalfCell", "CellSettings", "CellResult", "half_cell", "TABLE_A2",
            "M_REF_TABLE_A2", "exchange_current_table_a2", "PAPER", "reference_cathode", "reference_structure",

@@ -11,8 +11,13 @@ from ..containers.formulation import ElectrodeContainer
 from ..platform.container import per_component
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers
-from .structure import (CBM_ASPECT_RATIO, TORTUOSITY_MODELS, active_surface_area, effective_parameters,
-                        structure_problems)
+from .structure import (
+    CBM_ASPECT_RATIO,
+    TORTUOSITY_MODELS,
+    active_surface_area,
+    effective_parameters,
+    structure_problems,
+)
 
 #: "auto" compiles the model for batches of at least this many samples.
 COMPILE_MIN_SAMPLES = 1000

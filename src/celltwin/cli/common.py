@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..containers import ElectrodeScenario
 
 #: standard output: tables and results
-console = Console()
+console = Console(soft_wrap=True)  # paths and messages stay whole, copyable
 #: standard error: errors, warnings, progress bars
 err = Console(stderr=True)
 

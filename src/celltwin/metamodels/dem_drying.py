@@ -125,7 +125,8 @@ class DryingResult:
                 "eps_dry": self.porosity, "h_dry": self.h_dry, "h_wet": self.h_wet,
                 "n_particles": self.n_particles, "n_active": self.n_active,
                 "n_agglomerates": self.n_agglomerates, "side": self.side, "steps": self.steps,
-                "wall_time": self.wall_time, "wall_overlap": self.wall_overlap, "stokes": self.stokes, "capillary": self.capillary}
+                "wall_time": self.wall_time, "wall_overlap": self.wall_overlap, "stokes": self.stokes,
+                "capillary": self.capillary}
 
 
 def run_drying(m_wet: float, seed: int = 1, settings: DemSettings | None = None,

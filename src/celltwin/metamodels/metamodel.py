@@ -157,9 +157,10 @@ class Metamodel:
         c = self.coefficients
         if self.kind in ("linear", "quadratic"):
             names = ["1" if not t else "*".join(self.inputs[i] for i in t) for t in c["terms"]]
-            return " + ".join(f"{v:.6g}*{n}" if n != "1" else f"{v:.6g}" for v, n in zip(c["values"], names))
+            return " + ".join(f"{v:.6g}*{n}" if n != "1" else f"{v:.6g}"
+                              for v, n in zip(c["values"], names, strict=True))
         if self.kind == "exponential":
-            arg = " + ".join(f"{ci:.6g}*{n}" for ci, n in zip(c["c"], self.inputs))
+            arg = " + ".join(f"{ci:.6g}*{n}" for ci, n in zip(c["c"], self.inputs, strict=False))
             return f"{c['a']:.6g} + {c['b']:.6g}*exp({arg})"
         if self.kind == "pce":
             return f"Legendre chaos, {len(c['values'])} terms, total degree {c['degree']}"

@@ -9,7 +9,6 @@ from ..platform.chain import ProcessChain
 from .style import DOMAIN_COLOURS
 
 
-
 def layout(chain: ProcessChain) -> dict[str, tuple[float, float]]:
     """Left-to-right layers in topological order: containers and their outputs line up."""
     g = chain.graph

@@ -152,7 +152,7 @@ def _distributions(study: Study) -> str:
     cols = 4
     rows = max(1, -(-len(names) // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(12, 2.6 * rows), squeeze=False)
-    for ax, name in zip(axes.flat, names):
+    for ax, name in zip(axes.flat, names, strict=False):
         ax.hist(valid[name].dropna(), bins=40, color="#4c72b0" if cat[name].domain != "performance" else "#c44e52")
         ax.axvline(stats.loc[name, "mean"], color="k", lw=1)
         ax.set_title(f"{name} [{cat[name].unit}]", fontsize=9)
@@ -188,7 +188,8 @@ def _indices(study: Study) -> str:
         pivot.loc["Q² (LOO)"] = q2
         out.append("<h3>Process → structure (nested chain, independent inputs: S = S<sup>U</sup>)</h3>"
                    "<p class='note'>Rows: uncertain inputs; columns: structural parameters; entries: "
-                   "ANCOVA index S.</p>" + _html_table(pivot.reset_index().rename(columns={"input": ""}), digits=3, fixed=True))
+                   "ANCOVA index S.</p>"
+                   + _html_table(pivot.reset_index().rename(columns={"input": ""}), digits=3, fixed=True))
     b = study.indices("structure-performance")
     if len(b):
         out.append("<h3>Structure → performance (cell model, correlated inputs)</h3>"
@@ -219,7 +220,7 @@ def _pce_validation(study: Study) -> str:
     if not study.surrogates:
         return ""
     fig, axes = plt.subplots(1, len(study.surrogates), figsize=(4.2 * len(study.surrogates), 4), squeeze=False)
-    for ax, (name, s) in zip(axes.flat, study.surrogates.items()):
+    for ax, (name, s) in zip(axes.flat, study.surrogates.items(), strict=False):
         val = ot.FunctionalChaosValidation(s.result)
         y = np.asarray(val.getOutputSample())[:, 0]
         yhat = np.asarray(val.getMetamodelPredictions())[:, 0]

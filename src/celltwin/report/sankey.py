@@ -108,8 +108,8 @@ def draw_png(fig, path: str | Path) -> Path:
     labels, colors = list(t.node.label), list(t.node.color)
     src, tgt, val = list(t.link.source), list(t.link.target), list(t.link.value)
     n = len(labels)
-    size = [max(sum(v for s, v in zip(src, val) if s == i), sum(v for d, v in zip(tgt, val) if d == i))
-            for i in range(n)]
+    size = [max(sum(v for s, v in zip(src, val, strict=True) if s == i),
+                sum(v for d, v in zip(tgt, val, strict=True) if d == i)) for i in range(n)]
     col = _depths(n, src, tgt)
     ncol = max(col) + 1
     gap = 0.04
@@ -124,7 +124,7 @@ def draw_png(fig, path: str | Path) -> Path:
     # Bands leave a node in the vertical order of their targets and enter in that of
     # their sources, as plotly does, so they do not cross at the nodes.
     top = {i: y0[i] + size[i] * scale for i in range(n)}
-    edges = list(zip(src, tgt, val))
+    edges = list(zip(src, tgt, val, strict=False))
     start, end = {}, {}
     for i in range(n):
         off = 0.0
@@ -139,7 +139,8 @@ def draw_png(fig, path: str | Path) -> Path:
         h, ys, yd = v * scale, start[e], end[e]
         xs, xd = x[s] + w, x[d]
         xm = (xs + xd) / 2
-        verts = [(xs, ys), (xm, ys), (xm, yd), (xd, yd), (xd, yd - h), (xm, yd - h), (xm, ys - h), (xs, ys - h), (xs, ys)]
+        verts = [(xs, ys), (xm, ys), (xm, yd), (xd, yd), (xd, yd - h), (xm, yd - h), (xm, ys - h), (xs, ys - h),
+                 (xs, ys)]
         codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO,
                  MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
         ax.add_patch(PathPatch(MPath(verts, codes), facecolor=colors[s], alpha=0.35, lw=0))
@@ -171,7 +172,7 @@ def _depths(n: int, src: list[int], tgt: list[int]) -> list[int]:
     """Column of each node: sources at 0, every other node one right of its furthest parent."""
     depth = [0] * n
     for _ in range(n):
-        for s, d in zip(src, tgt):
+        for s, d in zip(src, tgt, strict=False):
             depth[d] = max(depth[d], depth[s] + 1)
     sinks = {d for d in tgt} - {s for s in src}
     last = max(depth) if depth else 0
