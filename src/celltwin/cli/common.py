@@ -73,7 +73,8 @@ def error_text(exc: BaseException) -> str:
     """The message of an error, with ``(flag --X)`` appended when it names a parameter that is a flag."""
     text = str(exc)
     flag = flag_of(exc)
-    if flag and flag not in text:
+    in_file = str(getattr(exc, "path", "") or "").startswith("[")  # a key of a scenario file, not a flag
+    if flag and flag not in text and not in_file:
         text += f" (flag {flag})"
     return text
 

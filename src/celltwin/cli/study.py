@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from ..platform.errors import CelltwinError
 from .common import catches, console, err, load_scenario, progress_bar
@@ -47,7 +48,11 @@ def run_cmd(scenario: str,
         out = study.save(folder, overwrite=overwrite or resume)
         Checkpoint(folder).discard()  # the finished study no longer needs its resume points
     console.print(console_summary(study))
-    console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})")
+    notes = [w for w in study.warnings if w["kind"] != "rejected-samples"]  # rejections are in the table above
+    for w in notes:
+        err.print(f"[yellow]warning:[/] {escape(w['message'])}", soft_wrap=True)
+    console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})"
+                  + (f"; {len(study.warnings)} warning(s) listed in summary.json" if study.warnings else ""))
     if record:  # scale-out and traceability: the run store
         from ..store.runs import record_study
 

@@ -72,6 +72,13 @@ class Drying(ElectrodeContainer):
                             "bias": measured - raw}
         return dict(self._anchor)
 
+    def design_space(self) -> dict[str, tuple[float, float]]:
+        """The drying metamodel's range of wet loadings (its design), in this container's g/cm^2."""
+        if self.settings["porosity"] != "metamodel":
+            return {}
+        lo, hi = self.metamodel.design_space["m_wet"]  # mg/cm^2, the design's unit
+        return {"m_wet": (lo * 1e-3, hi * 1e-3)}
+
     def corrections(self) -> dict[str, float]:
         return self.anchor_bias() or {}
 

@@ -17,13 +17,9 @@ from pathlib import Path
 import numpy as np
 from numpy.polynomial import legendre
 
-from ..platform.errors import ParameterError, first_offending
+from ..platform.errors import ExtrapolationWarning, ParameterError, first_offending
 
 KINDS = ("linear", "quadratic", "exponential", "pce", "kriging")
-
-
-class ExtrapolationWarning(UserWarning):
-    """A metamodel was evaluated outside the design space it was fitted on."""
 
 
 def quadratic_terms(d: int) -> list[tuple[int, ...]]:
@@ -108,7 +104,10 @@ class Metamodel:
                        f"metamodels must not extrapolate (seed 004, §2.2.1)")
                 if mode == "raise":
                     raise ParameterError(msg)
-                warnings.warn(msg, ExtrapolationWarning, stacklevel=3)
+                warnings.warn(ExtrapolationWarning(msg, metamodel=self.kind, output=self.output, input=name,
+                                                   low=float(lo), high=float(hi), count=int(bad.sum()),
+                                                   lowest=float(np.min(x[bad, k])), highest=float(np.max(x[bad, k]))),
+                              stacklevel=3)
         return outside
 
     def __call__(self, x, extrapolation: str | None = None) -> np.ndarray:

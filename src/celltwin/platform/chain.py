@@ -214,6 +214,17 @@ class ProcessChain:
                 out.setdefault(lim.parameter, []).append(replace(lim, bound=lim.bound * s_ + o_))
         return out
 
+    def design_spaces(self) -> dict[str, dict[str, tuple[float, float]]]:
+        """Each container's design space (:meth:`Container.design_space`) in catalog units."""
+        out = {}
+        for name in self.order:
+            space = self._by_name[name].design_space()
+            if space:
+                conv = self._convert_in[name]
+                out[name] = {p: tuple(sorted(((lo - conv[p][1]) / conv[p][0], (hi - conv[p][1]) / conv[p][0])))
+                             for p, (lo, hi) in space.items()}
+        return out
+
     def function(self, inputs: Sequence[str], outputs: Sequence[str] | None = None, *,
                  fixed: Mapping[str, float], complete: Callable[[dict], dict] | None = None) -> NestedChain:
         """Collapse the chain into f(X) over ``inputs``; see :class:`NestedChain`."""

@@ -85,6 +85,11 @@ class Container:
         restating the container's equations; empty when there are none."""
         return []
 
+    def design_space(self) -> dict[str, tuple[float, float]]:
+        """Ranges of inputs (declared units) outside which the container extrapolates, e.g. a
+        metamodel's design space; empty when it is valid wherever its inputs are."""
+        return {}
+
     def corrections(self) -> dict[str, float]:
         """Bias corrections this container applies (e.g. a metamodel anchored to a measured
         point), so that studies can report them; empty when there are none."""

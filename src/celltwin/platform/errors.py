@@ -160,3 +160,8 @@ class CelltwinWarning(UserWarning):
 
 def _rebuild_warning(cls: type[CelltwinWarning], message: str, fields: dict[str, Any]) -> CelltwinWarning:
     return cls(message, **fields)
+
+
+class ExtrapolationWarning(CelltwinWarning):
+    """A metamodel was evaluated outside the design space it was fitted on; the fields name the
+    output, the input, the design range and the values outside it."""

@@ -122,9 +122,39 @@ def check(model: type[T], where: str, table: Any, *, kind: str = "", known: tupl
         raise _scenario_error(exc, model, where, kind, known) from None
 
 
+#: the tags pydantic adds to the location of an error inside one branch of ``int | float``
+_BRANCHES = ("int", "float")
+
+
+def _first_error(exc: ValidationError) -> dict:
+    """The error to report: of the ``int | float`` branches, the float one (it says "finite" for
+    a NaN and "number" for a string)."""
+    errors = exc.errors()
+    first = errors[0]
+    if str(first["loc"][-1]) not in _BRANCHES:
+        return dict(first)
+    loc = first["loc"][:-1]
+    branch = [e for e in errors if tuple(e["loc"][:-1]) == tuple(loc) and str(e["loc"][-1]) in _BRANCHES]
+    chosen = next((e for e in branch if e["type"] == "finite_number"), None) or \
+        next((e for e in branch if str(e["loc"][-1]) == "float"), first)
+    return {**chosen, "loc": loc}
+
+
+def _bounds(model: type[Table], key: str) -> str | None:
+    """A field's declared range as text (``[0, 4294967295]``), if it has one."""
+    field = model.model_fields.get(key)
+    if field is None:
+        return None
+    low = next((getattr(m, a) for m in field.metadata for a in ("ge", "gt") if hasattr(m, a)), None)
+    high = next((getattr(m, a) for m in field.metadata for a in ("le", "lt") if hasattr(m, a)), None)
+    if low is None and high is None:
+        return None
+    return f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+
+
 def _scenario_error(exc: ValidationError, model: type[Table], where: str, kind: str,
                     known: tuple[str, ...]) -> ScenarioError:
-    err = exc.errors()[0]
+    err = _first_error(exc)
     loc = [str(p) for p in err["loc"]]
     key = loc[0] if loc else ""
     dotted = ".".join(loc)
@@ -133,7 +163,8 @@ def _scenario_error(exc: ValidationError, model: type[Table], where: str, kind: 
     typ = err["type"]
     if typ == "extra_forbidden":
         owner = f" by a {kind} distribution" if kind else ""
-        msg = (f"{where}: key {key!r} is not used{owner}{closest(key, [*valid_keys, *known])}; valid keys: "
+        hint = "" if key in known else closest(key, [*valid_keys, *known])  # a key of another kind: no guess
+        msg = (f"{where}: key {key!r} is not used{owner}{hint}; valid keys: "
                f"{', '.join(valid_keys)}")
     elif typ == "missing":
         msg = f"{where}: needs {dotted!r}" + (f" for a {kind} distribution" if kind else "")
@@ -150,7 +181,8 @@ def _scenario_error(exc: ValidationError, model: type[Table], where: str, kind: 
     elif typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         ctx = err.get("ctx", {})
         low, high = ctx.get("ge", ctx.get("gt")), ctx.get("le", ctx.get("lt"))
-        valid = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        valid = (_bounds(model, key) if len(loc) == 1 else None) or \
+            f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
         msg = f"{where}: {dotted} = {given!r} is outside its valid range {valid}"
         return ScenarioError(msg, parameter=dotted, value=given, valid=valid, path=where)
     else:

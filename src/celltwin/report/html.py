@@ -35,6 +35,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
 img{max-width:100%}
+.box{border-radius:6px;padding:.6em 1em;margin:1em 0}.warnbox{background:#fff4e5;border:1px solid #f0b45b}
+.box.ok{background:#eef7ee;border:1px solid #9c9}
 """
 
 
@@ -53,7 +55,7 @@ def write_report(study: Study, path: str | Path, *, sankey_figure=None) -> Path:
     fig = sankey_figure
     parts = [f"<h1>Study: {_e(sc.name)}</h1>",
              f"<p class='note'>{_e(sc.description)}</p>",
-             _headline(study), _findings(study),
+             _warnings(study), _headline(study), _findings(study),
              "<h2>1. Scenario</h2>", _scenario(study),
              "<h2>2. Nominal chain</h2>", _nominal(study),
              "<h2>3. Process chain graph</h2>", _chain_graph(study),
@@ -76,6 +78,15 @@ def write_report(study: Study, path: str | Path, *, sankey_figure=None) -> Path:
 
 
 # -- sections -------------------------------------------------------------------------
+def _warnings(study: Study) -> str:
+    """The validity limits met on the way, first thing on the page (they qualify every number below)."""
+    if not study.warnings:
+        return "<div class='box ok'>No validity limit was met: no extrapolation, no rejected sample.</div>"
+    items = "".join(f"<li><b>{_e(w['kind'])}</b>: {_e(w['message'])}</li>" for w in study.warnings)
+    return f"<div class='box warnbox'><b>Validity limits ({len(study.warnings)})</b><ul>{items}</ul></div>"
+
+
+
 def _headline(study: Study) -> str:
     cards = []
     for name in KEY_PERFORMANCE[:2] + ("m_dry", "rho_cal"):

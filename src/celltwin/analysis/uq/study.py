@@ -27,6 +27,7 @@ import platform
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +39,8 @@ import pandas as pd
 
 from ..._version import __version__
 from ...containers.scenario import ElectrodeScenario
-from ...platform.errors import ParameterError
+from ...metamodels.pce import Q2_THRESHOLD
+from ...platform.errors import ExtrapolationWarning, ParameterError
 from ...platform.scenario import Scenario
 from ...platform.units import convert
 from .sampling import Propagation, monte_carlo, preflight
@@ -308,6 +310,17 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
                              "rejections, not the line; narrow the spreads", parameter=reason.split(" ")[0],
                              value=round(check.rejected, 4))
     report = progress or (lambda stage, done, total: None)
+    with warnings.catch_warnings(record=True) as caught:
+        # the study reports what Python warnings would print once per chunk: as records in `warnings`
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ExtrapolationWarning)  # counted from the samples instead (all backends)
+        study = _run(sc, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint, resume)
+    study.warnings = ([w.as_dict() for w in check.warnings] + _extrapolation(study)
+                      + _rejection_warnings(study.monte_carlo) + _surrogate_warnings(study) + _other_warnings(caught))
+    return study
+
+
+def _run(sc, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint, resume) -> Study:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     chain = sc.build_chain()
@@ -361,8 +374,48 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     return Study(scenario=sc, seed=seed, nominal=nominal, monte_carlo=mc, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
-                 corrections={c.name: info for c in chain.containers if (info := c.corrections())},
-                 warnings=[w.as_dict() for w in check.warnings] + _rejection_warnings(mc))
+                 corrections={c.name: info for c in chain.containers if (info := c.corrections())})
+
+
+def _extrapolation(study: Study) -> list[dict[str, Any]]:
+    """Samples outside a container's design space (e.g. the drying metamodel's loadings)."""
+    frame, catalog = study.samples, study.scenario.catalog
+    out = []
+    for container, space in study.scenario.build_chain().design_spaces().items():
+        for p, (lo, hi) in space.items():
+            if p not in frame:
+                continue
+            v = frame[p].to_numpy(dtype=float)
+            bad = (v < lo * (1 - 1e-9)) | (v > hi * (1 + 1e-9))
+            if bad.any():
+                unit = catalog[p].unit
+                out.append({"kind": "extrapolation", "container": container, "input": p, "unit": unit,
+                            "design_range": [lo, hi], "samples": int(bad.sum()), "of": len(v),
+                            "lowest": float(v[bad].min()), "highest": float(v[bad].max()),
+                            "message": f"{int(bad.sum())} of {len(v)} samples extrapolate the {container} "
+                                       f"container: {p} from {v[bad].min():.4g} to {v[bad].max():.4g} {unit}, "
+                                       f"outside its design range [{lo:.4g}, {hi:.4g}] {unit}"})
+    return out
+
+
+def _surrogate_warnings(study: Study) -> list[dict[str, Any]]:
+    return [{"kind": "surrogate", "output": name, "Q2": v["Q2"],
+             "message": f"the PCE of {name} has leave-one-out Q2 = {v['Q2']:.3f} < {Q2_THRESHOLD}: its "
+                        "sensitivity indices are unreliable"} for name, v in study.validation.items() if not v["ok"]]
+
+
+def _other_warnings(caught) -> list[dict[str, Any]]:
+    """Any other warning raised while the study ran, once per kind and message, with its count."""
+    from .sensitivity import SurrogateWarning
+
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for w in caught:
+        if issubclass(w.category, SurrogateWarning):
+            continue  # reported from the validation
+        key = (w.category.__name__, str(w.message))
+        rec = seen.setdefault(key, {"kind": w.category.__name__, "message": str(w.message), "count": 0})
+        rec["count"] += 1
+    return list(seen.values())
 
 
 def _rejection_warnings(mc: Propagation) -> list[dict[str, Any]]:
