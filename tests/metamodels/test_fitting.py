@@ -1,15 +1,13 @@
 """Metamodel fitting: known coefficients recovered, AICc by its formula, OpenTURNS parity, design space."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import openturns as ot
 import pandas as pd
 import pytest
 
 from celltwin.metamodels.fitting import aicc, fit_exponential, fit_kriging, fit_pce, fit_polynomial, select
-from celltwin.metamodels.metamodel import ExtrapolationWarning, Metamodel, load_metamodel
+from celltwin.metamodels.metamodel import Metamodel
 from celltwin.platform.errors import ParameterError
 
 M = np.repeat(np.linspace(14.2, 35.4, 7), 5)
@@ -84,28 +82,6 @@ def test_selection_ranks_by_aicc_and_records_why():
     assert sel.reason.startswith(f"{sel.selected.kind} ranks first: lowest AICc")
     assert set(sel.table.columns) >= {"R2_train", "RMSE_train", "AICc_train", "R2_test", "RMSE_test"}
     assert sel.table.set_index("candidate").loc["linear", "AICc_train"] > sel.table["AICc_train"].min()
-
-
-@pytest.mark.parametrize("kind", ["linear", "quadratic", "exponential", "pce", "kriging"])
-def test_json_round_trip_and_design_space(tmp_path, kind):
-    rng = np.random.default_rng(5)
-    y = 0.38 + 0.25 * np.exp(-0.08 * M) + 0.002 * rng.standard_normal(M.size)
-    sel = select(pd.DataFrame({"m_wet": M, "eps_dry": y}), ["m_wet"], "eps_dry", candidates=[kind],
-                 provenance={"design_sha256": "abc"})
-    path = tmp_path / "m.json"
-    sel.save(path)
-    loaded = load_metamodel(path)
-    xs = np.linspace(14.2, 35.4, 11)
-    np.testing.assert_allclose(loaded(xs), sel.selected(xs), rtol=1e-12)
-    assert loaded.design_space == {"m_wet": [14.2, 35.4]}
-    assert loaded.provenance["design_sha256"] == "abc"
-    with pytest.warns(ExtrapolationWarning, match=r"m_wet = 40 .* outside the design space \[14.2, 35.4\]"):
-        loaded(np.array([40.0]))
-    with pytest.raises(ParameterError, match="must not extrapolate"):
-        loaded(np.array([10.0]), extrapolation="raise")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        loaded({"m_wet": np.array([14.2, 35.4])})  # the bounds themselves are inside
 
 
 def test_unknown_column_and_candidate_are_named():

@@ -18,7 +18,6 @@ from celltwin.analysis.uq.sampling import (
 )
 from celltwin.platform.container import Container
 from celltwin.platform.errors import CelltwinWarning, ParameterError, SolverError
-from celltwin.platform.execution import backend, chunk_bounds
 from celltwin.platform.registry import containers
 
 N, SEED = 600, 11
@@ -32,13 +31,6 @@ def sc():
 @pytest.fixture(scope="module")
 def reference(sc):
     return ct.propagate(sc, N, SEED, with_cell=False)
-
-
-def test_chunk_bounds_cover_every_sample_once():
-    assert chunk_bounds(10, 4) == [(0, 4), (4, 8), (8, 10)]
-    assert chunk_bounds(3, 100) == [(0, 3)]
-    with pytest.raises(ParameterError, match="chunk_size = 0"):
-        chunk_bounds(10, 0)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 97, 600, 5000])
@@ -71,23 +63,6 @@ def test_dask_local_cluster_equals_local(sc, reference):
     pd.testing.assert_frame_equal(again.frame, reference)
     assert run.execution["backend"].startswith("dask tcp://127.0.0.1:")
     assert run.execution["computed_chunks"] == 6
-
-
-def test_unreachable_scheduler_is_reported(monkeypatch):
-    monkeypatch.setattr("celltwin.platform.execution.CONNECT_TIMEOUT", "1s")
-    with pytest.raises(ParameterError, match="no Dask scheduler answers"):
-        backend("tcp://127.0.0.1:9")
-
-
-def test_backends_map_any_task(sc):
-    """The generic interface (what a DEM design uses): any picklable function, any tasks."""
-    from celltwin.platform.execution import LocalBackend, SerialBackend
-
-    tasks = [(2, k) for k in range(6)]
-    with SerialBackend() as be:
-        assert list(be.map(pow, tasks)) == [1, 2, 4, 8, 16, 32]
-    with LocalBackend(2) as be:
-        assert sorted(be.map(pow, tasks)) == [1, 2, 4, 8, 16, 32]
 
 
 def _with_step(sc, step: str):
