@@ -208,15 +208,16 @@ class Preflight:
 
 
 def preflight(sc: Scenario, n: int, *, seed: int = 0, pilot: int = 2000, extra_bytes_per_sample: float = 0.0,
-              warn: bool = True) -> Preflight:
+              warn: bool = True, chain: ProcessChain | None = None) -> Preflight:
     """Check a run before it starts: refuse one that needs more memory than the machine has
     (:class:`ParameterError` naming both figures), and warn (:class:`CelltwinWarning`) when
     a pilot sample of the chain rejects more than :data:`WARN_REJECTED` of its samples, naming
     the parameter behind most rejections, or when there are more production segments than
-    samples. ``extra_bytes_per_sample`` adds a caller's own per-sample memory (e.g. a PCE)."""
+    samples. ``extra_bytes_per_sample`` adds a caller's own per-sample memory (e.g. a PCE);
+    ``chain`` is the scenario's chain without the cell model, if the caller built it already."""
     import psutil
 
-    chain = sc.build_chain(with_cell=False)
+    chain = chain or sc.build_chain(with_cell=False)
     columns = len(sc.given) + len(chain.outputs) + (16 if sc.cell else 0) + 3
     # inputs, chunk frames, the concatenated frame and a copy: four float copies, plus the reason strings
     need = n * (4 * 8 * columns + 80 + extra_bytes_per_sample)

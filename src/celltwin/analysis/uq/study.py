@@ -40,6 +40,7 @@ import pandas as pd
 from ..._version import __version__
 from ...containers.scenario import ElectrodeScenario
 from ...metamodels.pce import Q2_THRESHOLD
+from ...platform.chain import ProcessChain
 from ...platform.errors import ExtrapolationWarning, ParameterError
 from ...platform.scenario import Scenario
 from ...platform.units import convert
@@ -299,9 +300,13 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     if n < 20:
         raise ParameterError(f"samples = {n} is too few for a study (at least 20; the PCE needs them)",
                              parameter="samples", value=n, valid="[20, inf)")
+    # built once: the full chain for the nominal point, its process part for the pilot, the
+    # nested chain of the sensitivity stage and the design spaces (the Monte Carlo workers build their own)
+    chain = sc.build_chain()
+    process = ProcessChain([c for c in chain.containers if c.name != sc.cell], sc.given, sc.catalog)
     # the PCE of the process -> structure stage trains on max(n, 1000) samples, up to degree 3
     d = len(sc.uncertain)
-    check = preflight(sc, n, seed=seed, warn=False,
+    check = preflight(sc, n, seed=seed, warn=False, chain=process,
                       extra_bytes_per_sample=16.0 * math.comb(d + 3, 3) * max(1.0, 1000 / n))
     if check.rejected > MAX_REJECTED:
         reason = max(check.reasons.items(), key=lambda kv: kv[1])[0]
@@ -314,16 +319,17 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         # the study reports what Python warnings would print once per chunk: as records in `warnings`
         warnings.simplefilter("always")
         warnings.simplefilter("ignore", ExtrapolationWarning)  # counted from the samples instead (all backends)
-        study = _run(sc, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint, resume)
-    study.warnings = ([w.as_dict() for w in check.warnings] + _extrapolation(study)
+        study = _run(sc, chain, process, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint,
+                     resume)
+    study.warnings = ([w.as_dict() for w in check.warnings] + _extrapolation(study, chain)
                       + _rejection_warnings(study.monte_carlo) + _surrogate_warnings(study) + _other_warnings(caught))
     return study
 
 
-def _run(sc, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint, resume) -> Study:
+def _run(sc, chain, process, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint,
+         resume) -> Study:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    chain = sc.build_chain()
     nominal = dict(chain.evaluate(sc.nominal()))
     timings["nominal"] = time.perf_counter() - clock
 
@@ -348,7 +354,7 @@ def _run(sc, n, seed, report, cell_inputs, performance, scheduler, workers, chec
     stage = "ANCOVA: process -> structure (nested chain)"
     report(stage, 0, 1)
     clock = time.perf_counter()
-    stage_a = process_structure(sc, max(n, 1000), seed)
+    stage_a = process_structure(sc, max(n, 1000), seed, process)
     timings["ancova_process_structure"] = time.perf_counter() - clock
     report(stage, 1, 1)
 
@@ -377,11 +383,11 @@ def _run(sc, n, seed, report, cell_inputs, performance, scheduler, workers, chec
                  corrections={c.name: info for c in chain.containers if (info := c.corrections())})
 
 
-def _extrapolation(study: Study) -> list[dict[str, Any]]:
+def _extrapolation(study: Study, chain: ProcessChain) -> list[dict[str, Any]]:
     """Samples outside a container's design space (e.g. the drying metamodel's loadings)."""
     frame, catalog = study.samples, study.scenario.catalog
     out = []
-    for container, space in study.scenario.build_chain().design_spaces().items():
+    for container, space in chain.design_spaces().items():
         for p, (lo, hi) in space.items():
             if p not in frame:
                 continue
@@ -437,7 +443,7 @@ def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFram
     return stats
 
 
-def process_structure(sc: Scenario, n: int, seed: int) -> SensitivityResult:
+def process_structure(sc: Scenario, n: int, seed: int, chain: ProcessChain | None = None) -> SensitivityResult:
     """Stage (a): ANCOVA of every computed structural parameter against the uncertain inputs,
     through the nested chain (other inputs at their nominal values, the balance closed in
     every row, as in the Monte Carlo samples).
@@ -446,7 +452,7 @@ def process_structure(sc: Scenario, n: int, seed: int) -> SensitivityResult:
     production-segment offsets and drifts are not part of it: they shift the Monte Carlo
     sample, not the sensitivity of the chain to the inputs' spread.
     """
-    chain = sc.build_chain(with_cell=False)
+    chain = chain or sc.build_chain(with_cell=False)
     outputs = [o for o in chain.outputs if sc.catalog[o].domain == "structural"]
     f = chain.function(list(sc.uncertain), outputs, fixed=sc.nominal(), complete=sc.close_balance)
     return ancova(f, sc.distribution(), n=n, seed=seed, output_names=outputs)
