@@ -321,7 +321,7 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         warnings.simplefilter("ignore", ExtrapolationWarning)  # counted from the samples instead (all backends)
         study = _run(sc, chain, process, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint,
                      resume)
-    study.warnings = ([w.as_dict() for w in check.warnings] + _extrapolation(study, chain)
+    study.warnings = ([w.as_dict() for w in check.warnings] + _anchors(study) + _extrapolation(study, chain)
                       + _rejection_warnings(study.monte_carlo) + _surrogate_warnings(study) + _other_warnings(caught))
     return study
 
@@ -402,6 +402,14 @@ def _extrapolation(study: Study, chain: ProcessChain) -> list[dict[str, Any]]:
                                        f"container: {p} from {v[bad].min():.4g} to {v[bad].max():.4g} {unit}, "
                                        f"outside its design range [{lo:.4g}, {hi:.4g}] {unit}"})
     return out
+
+
+def _anchors(study: Study) -> list[dict[str, Any]]:
+    """Bias corrections the containers applied (e.g. the drying metamodel anchored to a measured point)."""
+    return [{"kind": "anchor", "container": name, **info,
+             "message": f"the {name} container is anchored to a measured point: "
+                        + ", ".join(f"{k} = {v:.4g}" for k, v in info.items())}
+            for name, info in study.corrections.items()]
 
 
 def _surrogate_warnings(study: Study) -> list[dict[str, Any]]:
