@@ -221,8 +221,10 @@ class ProcessChain:
             space = self._by_name[name].design_space()
             if space:
                 conv = self._convert_in[name]
-                out[name] = {p: tuple(sorted(((lo - conv[p][1]) / conv[p][0], (hi - conv[p][1]) / conv[p][0])))
-                             for p, (lo, hi) in space.items()}
+                out[name] = {}
+                for p, (lo, hi) in space.items():
+                    a, b = sorted(((lo - conv[p][1]) / conv[p][0], (hi - conv[p][1]) / conv[p][0]))
+                    out[name][p] = (a, b)
         return out
 
     def function(self, inputs: Sequence[str], outputs: Sequence[str] | None = None, *,

@@ -107,6 +107,8 @@ class Scenario:
     default_chain: ClassVar[tuple[str, ...]] = ()
     #: ``[scenario]`` keys handed to the cell container as options
     cell_settings: ClassVar[dict[str, CellSetting]] = {}
+    #: further sections a domain reads (translated by :meth:`expand`, kept in ``extras``)
+    extra_sections: ClassVar[tuple[str, ...]] = ()
 
     name: str
     chain_steps: list[str]
@@ -124,11 +126,18 @@ class Scenario:
     description: str = ""
     source: str = ""
     specs: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (low, high), catalog unit
+    extras: dict[str, Any] = field(default_factory=dict)  # the domain's own sections, as given
 
     @classmethod
     def balance_group(cls, components: Sequence[str]) -> list[str]:
         """The parameters that sum to 1 and one of which may be given as ``"balance"`` (none here)."""
         return []
+
+    @classmethod
+    def expand(cls, data: dict[str, Any], base: Path | None) -> dict[str, Any]:
+        """The file's data with the domain's own sections (:attr:`extra_sections`) translated
+        into the generic ones, e.g. named materials into parameter values; nothing here."""
+        return data
 
     # -- loading ------------------------------------------------------------------
     @classmethod
@@ -155,12 +164,14 @@ class Scenario:
         return cls.from_dict(tomllib.loads(text), source=f"builtin:{name_or_path}")
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> Scenario:
-        data = copy.deepcopy(dict(data))
-        _check_keys("scenario file", data, SECTIONS)
-        for section in SECTIONS:
+    def from_dict(cls, raw: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> Scenario:
+        data: dict[str, Any] = copy.deepcopy(dict(raw))
+        _check_keys("scenario file", data, SECTIONS + cls.extra_sections)
+        for section in SECTIONS + cls.extra_sections:
             if section in data and not isinstance(data[section], Mapping):
                 raise ScenarioError(f"[{section}] must be a table, got {data[section]!r}", path=f"[{section}]")
+        extras = {k: data[k] for k in cls.extra_sections if k in data}
+        data = cls.expand(data, base)
         head = data.get("scenario", {})
         _check_keys("[scenario]", head, SCENARIO_KEYS + tuple(cls.cell_settings))
         parsed = schema.check(schema.ScenarioHead, "[scenario]", head)
@@ -261,7 +272,7 @@ class Scenario:
                  components=components, catalog=catalog, fixed=fixed, uncertain=uncertain, balance=balance,
                  container_options=options, correlation=correlation, segments=segments, study=study,
                  cell=cell, cell_options=cell_options, description=head.get("description", ""), source=source,
-                 specs={k: spec_window(k, v, catalog) for k, v in data.get("specs", {}).items()})
+                 specs={k: spec_window(k, v, catalog) for k, v in data.get("specs", {}).items()}, extras=extras)
         sc.build_chain()  # every structural problem is reported at load time
         return sc
 
@@ -341,7 +352,7 @@ class Scenario:
             head["cell"] = self.cell
         if self.description:
             head["description"] = self.description
-        out = {"scenario": head, "parameters": params, "study": dict(self.study)}
+        out = {"scenario": head, "parameters": params, "study": dict(self.study), **copy.deepcopy(self.extras)}
         if self.container_options:
             out["containers"] = self.container_options
         if self.correlation is not None:
