@@ -216,7 +216,7 @@ class ProcessChain:
 
     def design_spaces(self) -> dict[str, dict[str, tuple[float, float]]]:
         """Each container's design space (:meth:`Container.design_space`) in catalog units."""
-        out = {}
+        out: dict[str, dict[str, tuple[float, float]]] = {}
         for name in self.order:
             space = self._by_name[name].design_space()
             if space:
