@@ -42,12 +42,22 @@ class Drying(ElectrodeContainer):
         self._model = None
         self._anchor: dict | None = None
         anchors = (self.settings["anchor_m_wet"], self.settings["anchor_eps_dry"])
+        for key, v, unit in (("anchor_m_wet", anchors[0], "mg/cm^2"), ("anchor_eps_dry", anchors[1], "1")):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not np.isfinite(v)
+                                  or not v > 0):
+                raise ParameterError(f"container 'drying': option {key} = {v!r} must be a positive number ({unit})",
+                                     parameter=key, value=v, unit=unit)
+        if not isinstance(self.settings["metamodel"], str):
+            raise ParameterError(f"container 'drying': option metamodel = {self.settings['metamodel']!r} must be "
+                                 "\"builtin\" or the path of a metamodel JSON", parameter="metamodel")
         if (anchors[0] is None) != (anchors[1] is None):
             raise ParameterError("container 'drying': give both anchor_m_wet (mg/cm^2) and anchor_eps_dry (1) "
                                  f"or neither; got anchor_m_wet = {anchors[0]!r}, anchor_eps_dry = {anchors[1]!r}")
         if anchors[1] is not None and not 0 < float(anchors[1]) < 1:
             raise ParameterError(f"container 'drying': anchor_eps_dry = {anchors[1]!r} (unit 1) is out of "
-                                 f"range (0, 1)")
+                                 f"range (0, 1)", parameter="anchor_eps_dry", value=anchors[1], valid="(0, 1)")
+        if self.settings["porosity"] == "metamodel":
+            self.metamodel  # noqa: B018 - load it now: a missing or broken file is refused at build, not mid-run
 
     @property
     def metamodel(self):

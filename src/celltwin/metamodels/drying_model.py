@@ -26,9 +26,9 @@ def data_path(name: str) -> Path:
 def load_drying_metamodel(source: str = "builtin", extrapolation: str = "warn") -> Metamodel:
     """The drying metamodel from the package (``"builtin"``) or a metamodel JSON path."""
     path = data_path(MODEL_JSON) if source == "builtin" else Path(source)
-    if not path.exists():
+    if not path.is_file():
         raise ParameterError(f"drying metamodel file {str(path)!r} does not exist; use \"builtin\" or the "
-                             f"JSON written by `celltwin fit-metamodel`")
+                             f"JSON written by `celltwin fit-metamodel`", parameter="metamodel", path=str(path))
     model = load_metamodel(path, extrapolation)
     if model.inputs != ["m_wet"] or model.output != "eps_dry":
         raise ParameterError(f"drying metamodel {str(path)!r} maps {model.inputs} -> {model.output}; "

@@ -171,9 +171,12 @@ def load_metamodel(path: str | Path, extrapolation: str | None = None) -> Metamo
 
     The file holds the selected model under ``"selected"``; a bare metamodel dict also loads.
     """
-    data = json.loads(Path(path).read_text())
-    doc = data.get("selected_model", data)
-    model = Metamodel.from_dict(doc)
+    try:
+        data = json.loads(Path(path).read_text())
+        model = Metamodel.from_dict(data.get("selected_model", data))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ParameterError(f"metamodel file {str(path)!r} cannot be read as a celltwin metamodel "
+                             f"({type(exc).__name__}: {exc})", parameter="metamodel", path=str(path)) from None
     if "provenance" in data and not model.provenance:
         model.provenance = data["provenance"]
     if extrapolation is not None:

@@ -142,9 +142,20 @@ class ProcessChain:
         if strange:
             raise ParameterError(f"unknown parameter {strange[0]!r}{closest(strange[0], self.inputs)}; inputs of "
                                  f"this chain: {', '.join(self.inputs)}", parameter=strange[0])
-        scalar = all(np.ndim(np.asarray(v)) == 0 for v in values.values())
-        data = {k: np.asarray(v, dtype=float) for k, v in values.items()}
-        shape = np.broadcast_shapes(*(v.shape for v in data.values()))
+        data = {}
+        for k, v in values.items():
+            try:
+                data[k] = np.asarray(v, dtype=float)
+            except (TypeError, ValueError):
+                raise ParameterError(f"{k} = {v!r} must be a number or an array of numbers", parameter=k,
+                                     value=v) from None
+        scalar = all(v.ndim == 0 for v in data.values())
+        try:
+            shape = np.broadcast_shapes(*(v.shape for v in data.values()))
+        except ValueError:
+            sizes = {k: v.shape for k, v in data.items() if v.ndim}
+            raise ParameterError(f"the input arrays have different lengths: {sizes}; give one value or one array "
+                                 "of the same length per input") from None
         valid = np.ones(shape, dtype=bool)
         reasons = np.full(shape, "", dtype=object)
         rejections: dict[str, int] = {}

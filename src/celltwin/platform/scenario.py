@@ -56,7 +56,6 @@ from .units import affine, convert, unit_suffix
 SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs")
 SCENARIO_KEYS = ("name", "description", "chain", "cell", "components")
 PARAM_KEYS = ("value", "unit", "std", "rel_std", "distribution", "low", "high", "data", "column")
-SPEC_KEYS = ("value", "rel_tol", "abs_tol", "min", "max", "unit")
 
 
 @dataclass(frozen=True)
@@ -171,9 +170,10 @@ class Scenario:
             if section in data and not isinstance(data[section], Mapping):
                 raise ScenarioError(f"[{section}] must be a table, got {data[section]!r}", path=f"[{section}]")
         extras = {k: data[k] for k in cls.extra_sections if k in data}
+        _check_keys("[scenario]", data.get("scenario", {}), SCENARIO_KEYS + tuple(cls.cell_settings))
+        schema.check(schema.ScenarioHead, "[scenario]", data.get("scenario", {}))  # before the domain reads it
         data = cls.expand(data, base)
         head = data.get("scenario", {})
-        _check_keys("[scenario]", head, SCENARIO_KEYS + tuple(cls.cell_settings))
         parsed = schema.check(schema.ScenarioHead, "[scenario]", head)
         steps = list(parsed.chain if parsed.chain is not None else cls.default_chain)
         for s in steps:
@@ -390,9 +390,8 @@ class Scenario:
         The order of the uncertain inputs is kept (it decides which uniform of a seeded
         sample feeds which input); a newly uncertain input comes last.
         """
-        values = {k: float(v) for k, v in (values or {}).items()}
-        scales = {k: float(v) for k, v in (scales or {}).items()}
-        stds = {k: float(v) for k, v in (stds or {}).items()}
+        values, scales, stds = (_numbers(kind, table) for kind, table in
+                                (("value", values), ("scale", scales), ("std", stds)))
         fix = set(fix)
         for k in [*values, *scales, *stds, *fix]:
             if k not in self.catalog:
@@ -432,6 +431,16 @@ class Scenario:
         return dataclasses.replace(self, fixed=fixed, uncertain=uncertain, balance=balance)
 
 
+def _numbers(kind: str, table: Mapping[str, Any] | None) -> dict[str, float]:
+    """``name -> float`` for :meth:`Scenario.varied`; a non-number is refused naming the parameter."""
+    out = {}
+    for k, v in (table or {}).items():
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+            raise ParameterError(f"{kind} of {k} = {v!r} must be a number", parameter=k, value=v)
+        out[k] = float(v)
+    return out
+
+
 #: distributions with a standard deviation that :meth:`Scenario.varied` can set
 STD_DISTRIBUTIONS = ("normal", "lognormal", "truncated-normal")
 
@@ -465,7 +474,22 @@ def moved(u: Uncertain, value: float | None = None, scale: float | None = None,
 
 
 def _parse_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
-    """A [parameters] table -> (nominal, Uncertain or None), in catalog units."""
+    """A [parameters] table -> (nominal, Uncertain or None), in catalog units; the distribution is
+    built once here so that one OpenTURNS cannot represent is refused at load, not mid-run."""
+    value, unc = _read_param(pname, spec, cat_unit, base)
+    if unc is not None:
+        try:
+            q = np.asarray(unc.marginal().computeQuantile([1e-12, 0.5, 1.0 - 1e-12]), dtype=float)
+        except Exception as exc:  # noqa: BLE001 - OpenTURNS raises its own kinds
+            raise ScenarioError(f"[parameters] {pname}: this {unc.distribution} distribution cannot be built "
+                                f"({type(exc).__name__}: {exc}); check its spread", parameter=pname) from None
+        if not np.isfinite(q).all():
+            raise ScenarioError(f"[parameters] {pname}: this {unc.distribution} distribution has non-finite "
+                                "quantiles; check its spread", parameter=pname)
+    return value, unc
+
+
+def _read_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
     where = f"[parameters] {pname}"
     dist = spec.get("distribution")
     if dist is None:
@@ -537,28 +561,36 @@ def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, flo
     the catalog unit; an open side is infinite. Used by ``[specs]`` and by the yield analysis."""
     where = f"[specs] {name}"
     if name not in catalog:
-        raise ScenarioError(f"{where}: unknown parameter {name!r}{closest(name, catalog)}")
+        raise ScenarioError(f"{where}: unknown parameter {name!r}{closest(name, catalog)}", parameter=name)
     if not isinstance(table, Mapping):
-        raise ScenarioError(f"{where}: give a table such as {{ value = 14.3, rel_tol = 0.02 }} or {{ min = 2.3 }}")
-    _check_keys(where, table, SPEC_KEYS)
-    unit = table.get("unit", catalog[name].unit)
-    scale, _ = affine(unit, catalog[name].unit)
-    has_value, has_window = "value" in table, "min" in table or "max" in table
+        raise ScenarioError(f"{where}: give a table such as {{ value = 14.3, rel_tol = 0.02 }} or {{ min = 2.3 }}",
+                            parameter=name)
+    t = schema.check(schema.SpecTable, where, table)
+    cat_unit = catalog[name].unit
+    unit = t.unit or cat_unit
+    try:
+        scale, _ = affine(unit, cat_unit)
+    except UnitError:
+        raise UnitError(f"{where}: cannot convert {unit!r} to {cat_unit!r} (the catalog unit of {name})",
+                        parameter=name, unit=unit, valid=cat_unit) from None
+    has_value, has_window = t.value is not None, t.min is not None or t.max is not None
     if has_value == has_window:
-        raise ScenarioError(f"{where}: give either 'value' with 'rel_tol' or 'abs_tol', or 'min' and/or 'max'")
-    if has_value:
-        if ("rel_tol" in table) == ("abs_tol" in table):
-            raise ScenarioError(f"{where}: 'value' needs exactly one of 'rel_tol' or 'abs_tol'")
-        value = float(convert(float(table["value"]), unit, catalog[name].unit))
-        tol = (float(table["rel_tol"]) * abs(value) if "rel_tol" in table
-               else float(table["abs_tol"]) * abs(scale))
+        raise ScenarioError(f"{where}: give either 'value' with 'rel_tol' or 'abs_tol', or 'min' and/or 'max'",
+                            parameter=name)
+    if t.value is not None:
+        if (t.rel_tol is None) == (t.abs_tol is None):
+            raise ScenarioError(f"{where}: 'value' needs exactly one of 'rel_tol' or 'abs_tol'", parameter=name)
+        value = float(convert(float(t.value), unit, cat_unit))
+        tol = float(t.rel_tol) * abs(value) if t.rel_tol is not None else float(t.abs_tol or 0.0) * abs(scale)
         if not (tol > 0 and math.isfinite(tol)):
-            raise ScenarioError(f"{where}: the tolerance must be positive (valid range (0, inf)), got {tol:g}")
+            raise ScenarioError(f"{where}: the tolerance must be positive (valid range (0, inf)), got {tol:g}",
+                                parameter=name, value=tol, valid="(0, inf)")
         return value - tol, value + tol
-    low = float(convert(float(table["min"]), unit, catalog[name].unit)) if "min" in table else -math.inf
-    high = float(convert(float(table["max"]), unit, catalog[name].unit)) if "max" in table else math.inf
+    low = float(convert(float(t.min), unit, cat_unit)) if t.min is not None else -math.inf
+    high = float(convert(float(t.max), unit, cat_unit)) if t.max is not None else math.inf
     if not low < high:
-        raise ScenarioError(f"{where}: min = {low:g} must be below max = {high:g} {catalog[name].unit}")
+        raise ScenarioError(f"{where}: min = {low:g} must be below max = {high:g} {cat_unit}", parameter=name,
+                            value=(low, high), unit=cat_unit)
     return low, high
 
 

@@ -9,7 +9,7 @@ table, the key, the value given and what is valid, and whose ``parameter`` field
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
@@ -33,6 +33,9 @@ class StudyTable(Table):
     samples: StrictInt = Field(1000, ge=1, description="Monte Carlo samples")
     seed: StrictInt = Field(2022, ge=0, le=MAX_SEED, description="random seed")
     method: Literal["mc", "lhs", "sobol"] = Field("mc", description="sampling method")
+    current_densities: list[Annotated[Number, Field(gt=0)]] = Field(
+        default_factory=list, description="rerun the cell stage at these current densities (mA/cm^2) and "
+                                        "write the sensitivity per rate")
 
 
 class Spread(Table):
@@ -63,6 +66,17 @@ class ScenarioHead(Table):
     chain: list[StrictStr] | None = None
     cell: StrictStr | None = None
     components: list[StrictStr] | None = None
+
+
+class SpecTable(Table):
+    """A specification window: ``value`` with ``rel_tol`` or ``abs_tol``, or ``min`` and/or ``max``."""
+
+    value: Number | None = None
+    rel_tol: Number | None = Field(None, gt=0)
+    abs_tol: Number | None = Field(None, gt=0)
+    min: Number | None = None
+    max: Number | None = None
+    unit: StrictStr | None = None
 
 
 class FixedParam(Table):
@@ -172,6 +186,9 @@ def _scenario_error(exc: ValidationError, model: type[Table], where: str, kind: 
         msg = f"{where}: {dotted} = {given!r} must be an integer"
     elif typ in ("finite_number",):
         msg = f"{where}: {dotted} = {given!r} must be a finite number"
+    elif typ in ("list_type", "dict_type", "model_type", "tuple_type"):
+        what = {"list_type": "a list", "tuple_type": "a list"}.get(typ, "a table")
+        msg = f"{where}: {dotted} = {given!r} must be {what}"
     elif typ in ("float_type", "int_parsing", "float_parsing") or (typ.endswith("_type") and "str" not in typ):
         msg = f"{where}: {dotted} = {given!r} must be a number"
     elif typ == "string_type":

@@ -61,11 +61,11 @@ def read_column(path: str | Path, column: str) -> tuple[float, ...]:
     import pandas as pd
 
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"KDE data file {str(path)!r} does not exist", path=str(path))
+    if not path.is_file():
+        raise ScenarioError(f"KDE data file {str(path)!r} does not exist or is not a file", path=str(path))
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise ScenarioError(f"KDE data file {str(path)!r} is not a readable CSV: {' '.join(str(exc).split())}",
                             path=str(path)) from None
     if column not in frame:
@@ -78,7 +78,11 @@ def read_column(path: str | Path, column: str) -> tuple[float, ...]:
         raise ScenarioError(f"KDE data file {str(path)!r}, column {column!r}, data row {row + 1}: "
                             f"{frame[column].iloc[row]!r} is not a number", path=str(path), parameter=column)
     values = numbers.dropna().to_numpy(dtype=float)
-    if len(values) < 5 or not np.isfinite(values).all():
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float)) & numbers.notna().to_numpy())[0])
+        raise ScenarioError(f"KDE data file {str(path)!r}, column {column!r}, data row {row + 1}: "
+                            f"{numbers.iloc[row]!r} is not a finite number", path=str(path), parameter=column)
+    if len(values) < 5:
         raise ScenarioError(f"KDE of column {column!r} needs at least 5 finite measurements, got "
                             f"{int(np.isfinite(values).sum())}", path=str(path), parameter=column)
     if np.ptp(values) == 0:
@@ -143,9 +147,12 @@ def check_correlation(names: Sequence[str], pairs: Mapping[tuple[str, str], floa
     r = np.eye(len(names))
     for (a, b), rho in pairs.items():
         if not -1.0 < rho < 1.0:
-            raise ScenarioError(f"correlation {a}-{b} = {rho} (unit 1) is outside the valid range (-1, 1)")
+            raise ScenarioError(f"[correlations] {a}-{b} = {rho} (unit 1) is outside the valid range (-1, 1)",
+                                parameter=f"{a}-{b}", value=rho, valid="(-1, 1)", path="[correlations]")
         r[index[a], index[b]] = r[index[b], index[a]] = rho
     if np.linalg.eigvalsh(r).min() <= 0:
-        raise ScenarioError("the correlations do not form a positive definite matrix: "
-                            "some of the given pairs contradict each other")
+        given = ", ".join(f"{a}-{b} = {rho:g}" for (a, b), rho in pairs.items())
+        raise ScenarioError(f"[correlations] {given}: these do not form a positive definite matrix, so some of "
+                            "the pairs contradict each other", parameter=", ".join(f"{a}-{b}" for a, b in pairs),
+                            path="[correlations]")
     return r
