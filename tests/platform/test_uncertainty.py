@@ -75,7 +75,8 @@ def test_read_column(tmp_path):
 def test_check_correlation():
     r = check_correlation(["a", "b", "c"], {("a", "c"): 0.5, ("b", "c"): -0.25})
     np.testing.assert_array_equal(r, [[1.0, 0.0, 0.5], [0.0, 1.0, -0.25], [0.5, -0.25, 1.0]])
-    with pytest.raises(ScenarioError, match=r"\[correlations\] a-b = 1.5 \(unit 1\) is outside the valid range \(-1, 1\)"):
+    with pytest.raises(ScenarioError,
+                       match=r"\[correlations\] a-b = 1.5 \(unit 1\) is outside the valid range \(-1, 1\)"):
         check_correlation(["a", "b"], {("a", "b"): 1.5})
     with pytest.raises(ScenarioError, match="not form a positive definite matrix"):
         check_correlation(["a", "b", "c"], {("a", "b"): 0.9, ("b", "c"): 0.9, ("a", "c"): -0.9})
