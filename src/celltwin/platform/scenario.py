@@ -318,7 +318,7 @@ class Scenario:
 
         n = schema.integer("samples", n if n is not None else self.study["samples"], 1)
         seed = schema.integer("seed", seed if seed is not None else self.study["seed"], 0, schema.MAX_SEED)
-        method = method or self.study["method"]
+        method = self.study["method"] if method is None else method
         if method not in METHODS:
             raise ParameterError(unknown("sampling method", str(method), METHODS), parameter="method", value=method)
         draws = sample(list(self.uncertain.values()), n, seed, method, self.correlation)
@@ -497,7 +497,8 @@ def _read_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
     elif dist not in DISTRIBUTIONS:
         raise ScenarioError(f"{where}: " + unknown("distribution", str(dist), DISTRIBUTIONS), parameter=pname,
                             value=dist)
-    table: Any = schema.check(schema.PARAMETER_TABLES[dist], where, spec, kind=dist or "fixed", known=PARAM_KEYS)
+    table: Any = schema.check(schema.PARAMETER_TABLES[dist], where, spec, kind=dist or "fixed", known=PARAM_KEYS,
+                              parameter=pname)
     unit = table.unit or cat_unit
     try:
         scale, _ = affine(unit, cat_unit)
@@ -565,7 +566,7 @@ def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, flo
     if not isinstance(table, Mapping):
         raise ScenarioError(f"{where}: give a table such as {{ value = 14.3, rel_tol = 0.02 }} or {{ min = 2.3 }}",
                             parameter=name)
-    t = schema.check(schema.SpecTable, where, table)
+    t = schema.check(schema.SpecTable, where, table, parameter=name)
     cat_unit = catalog[name].unit
     unit = t.unit or cat_unit
     try:

@@ -125,15 +125,22 @@ PARAMETER_TABLES: dict[str | None, type[Table]] = {
 T = TypeVar("T", bound=Table)
 
 
-def check(model: type[T], where: str, table: Any, *, kind: str = "", known: tuple[str, ...] = ()) -> T:
+def check(model: type[T], where: str, table: Any, *, kind: str = "", known: tuple[str, ...] = (),
+          parameter: str | None = None) -> T:
     """``table`` validated against ``model``; a :class:`ScenarioError` naming the key otherwise.
-    An unknown key is matched against ``known`` too (the keys of related tables) for a suggestion."""
+    An unknown key is matched against ``known`` too (the keys of related tables) for a suggestion.
+    ``parameter`` names the parameter the table describes (the error's ``parameter`` field;
+    by default the key that is wrong)."""
     if not isinstance(table, Mapping):
         raise ScenarioError(f"{where}: expected a table {{ key = value, ... }}, got {table!r}", path=where)
     try:
         return model.model_validate(dict(table))
     except ValidationError as exc:
-        raise _scenario_error(exc, model, where, kind, known) from None
+        err = _scenario_error(exc, model, where, kind, known)
+        if parameter is not None:
+            err.parameter = parameter
+            err._fields["parameter"] = parameter
+        raise err from None
 
 
 #: the tags pydantic adds to the location of an error inside one branch of ``int | float``

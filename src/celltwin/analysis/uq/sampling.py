@@ -298,7 +298,7 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
     n = schema.integer("samples", n if n is not None else sc.study["samples"], 1)
     seed = schema.integer("seed", seed if seed is not None else sc.study["seed"], 0, schema.MAX_SEED)
     method = method or sc.study["method"]
-    chunk_size = schema.integer("chunk_size", chunk_size or DEFAULT_CHUNK_SIZE, 1)
+    chunk_size = schema.integer("chunk_size", DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size, 1)
     if checks:
         preflight(sc, n, seed=seed)
     started = time.time()
