@@ -34,6 +34,9 @@ DOMAIN_WORDS = {
 FORBIDDEN = {
     **{low: {"analysis", "store", "report", "cli", "app"}
        for low in ("containers", "cellmodel", "metamodels", "microstructure")},
+    # the materials library is data with a loader: it stands on the platform alone
+    "materials": {"containers", "cellmodel", "metamodels", "microstructure", "analysis", "store", "report", "cli",
+                  "app"},
     "analysis": {"store", "report", "cli", "app"},
     "store": {"cli", "app"},
     "report": {"cli", "app"},
