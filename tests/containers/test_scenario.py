@@ -119,3 +119,81 @@ def test_four_component_solid_state_recipe():
     assert out["rho_solids"] == pytest.approx(ref)
     frame = ct.propagate(sc, 200, seed=1)
     assert frame["valid"].all() and "X_SE" in frame
+
+
+# -- [materials], [cell], [targets] (the scenario's own sections) ---------------------------------
+def named(**changes):
+    """BASE with its densities named from the library instead of typed."""
+    data = copy.deepcopy(BASE)
+    for k in ("rho_AM", "rho_CA", "rho_PB", "rho_solvent"):
+        del data["parameters"][k]
+    data["materials"] = {"AM": "NMC111", "CA": "carbon-black", "PB": "PVDF", "solvent": "NMP"}
+    for section, values in changes.items():
+        data.setdefault(section, {}).update(values)
+    return data
+
+
+def test_materials_fill_densities_as_fixed_values():
+    sc = ElectrodeScenario.from_dict(named())
+    assert {k: sc.fixed[k] for k in ("rho_AM", "rho_CA", "rho_PB", "rho_solvent")} == \
+        {"rho_AM": 4.75, "rho_CA": 1.80, "rho_PB": 1.70, "rho_solvent": 1.03}
+    assert sc.notes == [] and sc.to_dict()["materials"]["AM"] == "NMC111"
+    again = ElectrodeScenario.from_dict(sc.to_dict())
+    assert again.nominal() == sc.nominal() and again.notes == []
+
+
+def test_parameters_win_over_materials_and_the_difference_is_said():
+    sc = ElectrodeScenario.from_dict(named(parameters={"rho_AM": {"value": 4.8, "rel_std": 0.01}}))
+    assert sc.uncertain["rho_AM"].value == 4.8
+    (note,) = sc.notes
+    assert note["parameter"] == "rho_AM" and note["library"] == 4.75 and "+1.1 %" in note["message"]
+    same = ElectrodeScenario.from_dict(named(parameters={"rho_AM": 4.75}))
+    assert same.notes == []
+
+
+def test_materials_errors_name_the_key_and_the_choices():
+    with pytest.raises(ParameterError, match=r"unknown active material 'NMC81' \(did you mean 'NMC811'\?\)"):
+        ElectrodeScenario.from_dict(named(materials={"AM": "NMC81"}))
+    with pytest.raises(ScenarioError, match=r"\[materials\]: unknown key 'SE'"):
+        ElectrodeScenario.from_dict(named(materials={"SE": "LLZO"}))
+    with pytest.raises(ScenarioError, match="no density with a source for CMC.*give rho_PB in"):
+        ElectrodeScenario.from_dict(named(materials={"PB": "CMC"}))
+
+
+def test_cell_section_becomes_the_cell_container_s_options():
+    sc = ElectrodeScenario.from_dict(named(scenario={"cell": "half-cell"}, materials={"AM": "NMC811"},
+                                           cell={"parameter_set": "Chen2020"}))
+    assert sc.container_options["half-cell"] == {"parameter_set": "Chen2020", "material": "NMC811"}
+    assert [n["kind"] for n in sc.report_notes()] == ["cell-parameters", "cell-parameters"]
+    assert ElectrodeScenario.from_dict(sc.to_dict()).container_options == sc.container_options
+    with pytest.raises(ScenarioError, match=r"\[cell\] chooses the cell model's parameters, but the scenario has no"):
+        ElectrodeScenario.from_dict(named(cell={"parameter_set": "Chen2020"}))
+    with pytest.raises(ScenarioError, match=r"\[cell\]: unknown key 'set'"):
+        ElectrodeScenario.from_dict(named(scenario={"cell": "half-cell"}, cell={"set": "Chen2020"}))
+
+
+def test_a_set_for_another_material_is_refused_naming_the_contradiction():
+    data = named(scenario={"cell": "half-cell"}, materials={"AM": "LFP"}, cell={"parameter_set": "Chen2020"})
+    with pytest.raises(ParameterError) as info:
+        ElectrodeScenario.from_dict(data)
+    msg = str(info.value)
+    assert "parameter set 'Chen2020' describes NMC811" in msg and "not LFP" in msg
+    assert "gives 343 mAh/g of LFP" in msg and "above the theoretical 169.9 mAh/g" in msg
+    assert "override = true" in msg and info.value.parameter == "parameter_set"
+    data["cell"]["override"] = True
+    sc = ElectrodeScenario.from_dict(data)
+    assert any(n["kind"] == "cell-override" and "describes NMC811" in n["message"] for n in sc.report_notes())
+
+
+def test_targets_are_checked_and_not_refused_as_chain_outputs():
+    sc = ElectrodeScenario.from_dict(named(targets={"m_dry": 25, "rho_cal": {"value": 3300, "unit": "kg/m^3"},
+                                                    "free": {"V_dot": [600, 1400]}}))
+    assert sc.targets["m_dry"] == 25
+    with pytest.raises(ScenarioError, match=r"\[targets\] needs free"):
+        ElectrodeScenario.from_dict(named(targets={"m_dry": 25}))
+    with pytest.raises(ScenarioError, match=r"\[targets\] free: 'V_do' is not a setting.*'V_dot'"):
+        ElectrodeScenario.from_dict(named(targets={"m_dry": 25, "free": ["V_do"]}))
+    with pytest.raises(ScenarioError, match=r"\[targets\] m_dry2: |unknown parameter 'm_dry2'"):
+        ElectrodeScenario.from_dict(named(targets={"m_dry2": 25, "free": ["V_dot"]}))
+    with pytest.raises(ScenarioError, match=r"\[targets\] q_L: a target is a value the chain computes"):
+        ElectrodeScenario.from_dict(named(targets={"q_L": 25, "free": ["V_dot"]}))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,10 +12,10 @@ from ..containers.formulation import ElectrodeContainer
 from ..platform.container import per_component
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers
+from .parameters import check_parameter_set
 from .structure import (
     CBM_ASPECT_RATIO,
     TORTUOSITY_MODELS,
-    active_surface_area,
     effective_parameters,
     structure_problems,
 )
@@ -33,22 +34,30 @@ class HalfCellContainer(ElectrodeContainer):
     mean_voltage. Scalar inputs run one discharge; arrays of N samples run in threaded
     IDAKLU batches on a model built once per setting. Samples that fail in the solver
     come back as NaN; ``last_failures`` lists them (sample index and reason) after each
-    call. Options: ``parameter_set`` ("table-a2" or any PyBaMM set name, e.g. "Xu2019"),
+    call. ``tortuosity`` "resolved" (default) takes tau_e, kappa_s_eff and a_s from the 3D
+    structure surrogate; the P2D reaction area stays 3 X_AM / R_p (PyBaMM's spherical
+    particles), so a_s is reported, not fed to the discharge. Options: ``parameter_set``
+    ("table-a2" or any PyBaMM set name, e.g. "Xu2019"),
     ``tortuosity`` (see :mod:`celltwin.cellmodel.structure`), ``particle_radius`` (um;
     None = the parameter set's, 5.5 um for Table A2), ``double_layer``, ``v_min`` (V),
     ``mesh`` (finite volumes in separator, electrode, particle), ``rtol``/``atol``,
     ``threads``, ``compile`` (AOT-compile the model with gcc: about twice the solves/s
     after a one-off ~10 s compile cached on disk; "auto" compiles for batches of at least
-    1000 samples when gcc is on the PATH), ``chunk_size``.
+    1000 samples when gcc is on the PATH), ``chunk_size``; ``bpx`` (a BPX file whose
+    positive electrode replaces ``parameter_set``); ``material`` (the library name of the
+    active material: the set is checked against it, see
+    :func:`~celltwin.cellmodel.parameters.check_parameter_set`, and a contradiction is
+    refused unless ``override``). ``notes`` lists the check's doubts and any override.
     """
 
     name = "half-cell"
     kind = "numerical"
-    options = {"current_density": 1.0, "parameter_set": "table-a2", "tortuosity": "bruggeman",
+    options = {"current_density": 1.0, "parameter_set": "table-a2", "tortuosity": "resolved",
                "cbm_aspect_ratio": CBM_ASPECT_RATIO, "particle_radius": None, "double_layer": False,
                "v_min": 3.0, "mesh": (5, 10, 10), "rtol": 1e-5, "atol": 1e-6, "threads": 2,
-               "compile": "auto", "chunk_size": 256}
-    choices = {"tortuosity": TORTUOSITY_MODELS, "double_layer": (False, True), "compile": ("auto", False, True)}
+               "compile": "auto", "chunk_size": 256, "bpx": None, "material": None, "override": False}
+    choices = {"tortuosity": TORTUOSITY_MODELS, "double_layer": (False, True), "compile": ("auto", False, True),
+               "override": (False, True)}
 
     def __init__(self, components=None, **options):
         super().__init__(components, **options)
@@ -68,6 +77,35 @@ class HalfCellContainer(ElectrodeContainer):
             raise ParameterError(f"container 'half-cell': option chunk_size = {s['chunk_size']!r} "
                                  "must be an integer >= 1")
         self.last_failures = pd.DataFrame(columns=["index", "reason"])
+        self.notes = self._check_set()
+
+    @property
+    def source(self) -> str:
+        """The cell parameters: the BPX file if one is given, else the parameter set's name."""
+        return self.settings["bpx"] or self.settings["parameter_set"]
+
+    def _check_set(self) -> list[dict]:
+        """Refuse cell parameters that contradict the active material (unless overridden); doubts as notes."""
+        s = self.settings
+        if s["bpx"] is not None:
+            if s["parameter_set"] != "table-a2":
+                raise ParameterError("container 'half-cell': give parameter_set or bpx, not both", parameter="bpx")
+            if not (str(s["bpx"]).endswith(".json") and Path(s["bpx"]).is_file()):
+                raise ParameterError(f"container 'half-cell': bpx = {s['bpx']!r} is not a BPX file (*.json)",
+                                     parameter="bpx", value=s["bpx"], valid="an existing *.json file")
+        if s["material"] is None:
+            return []
+        check = check_parameter_set(self.source, s["material"])
+        notes = [{"kind": "cell-parameters", "parameter": "parameter_set", "value": self.source, "message": d}
+                 for d in check.doubts]
+        if check.contradictions and not s["override"]:
+            raise ParameterError(f"[cell] {'; '.join(check.contradictions)}. Choose cell parameters for "
+                                 f"{s['material']}, or set [cell] override = true to use them anyway",
+                                 parameter="parameter_set", value=self.source,
+                                 valid=f"cell parameters of {s['material']}")
+        notes += [{"kind": "cell-override", "parameter": "parameter_set", "value": self.source,
+                   "message": f"[cell] override = true: {c}"} for c in check.contradictions]
+        return notes
 
     # -- declarations ---------------------------------------------------------------
     def inputs(self):
@@ -94,7 +132,7 @@ class HalfCellContainer(ElectrodeContainer):
         s = self.settings
         compile_ = s["compile"] if s["compile"] != "auto" else (
             n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None)
-        return half_cell(CellSettings(parameter_set=s["parameter_set"], double_layer=bool(s["double_layer"]),
+        return half_cell(CellSettings(parameter_set=self.source, double_layer=bool(s["double_layer"]),
                                       v_min=float(s["v_min"]), mesh=tuple(int(n) for n in s["mesh"]),
                                       rtol=float(s["rtol"]), atol=float(s["atol"]),
                                       threads=int(s["threads"]), compile=bool(compile_)))
@@ -113,7 +151,7 @@ class HalfCellContainer(ElectrodeContainer):
                                    cbm_aspect_ratio=self.settings["cbm_aspect_ratio"])
         return {"L_p": x["h_cal"][ok] * 1e-6, "eps": x["eps_cal"][ok], "X_AM": x["X_AM"][ok],
                 "R_p": np.full(m, radius), "kappa_s_eff": np.broadcast_to(eff["kappa_s_eff"], (m,)),
-                "tau_e": np.broadcast_to(eff["tau_e"], (m,)),
+                "tau_e": np.broadcast_to(eff["tau_e"], (m,)), "a_s": np.broadcast_to(eff["a_s"], (m,)),
                 "i_app": np.full(m, self.settings["current_density"] * 10.0)}  # mA/cm^2 -> A/m^2
 
     def _flat(self, inputs: Mapping) -> tuple[tuple, dict[str, np.ndarray]]:
@@ -138,7 +176,8 @@ class HalfCellContainer(ElectrodeContainer):
         x = self._checked(inputs)
         if x["eps_cal"].size != 1:
             raise ParameterError("rate_sweep takes one structure (scalar inputs)")
-        sample = {k: float(v[0]) for k, v in self._cell_samples(x, np.ones(1, bool)).items() if k != "i_app"}
+        sample = {k: float(v[0]) for k, v in self._cell_samples(x, np.ones(1, bool)).items()
+                  if k not in ("i_app", "a_s")}
         return self.cell().rate_sweep(sample, current_densities)
 
     def evaluate(self, inputs):
@@ -158,9 +197,8 @@ class HalfCellContainer(ElectrodeContainer):
         cell = self.cell(int(ok.sum()))
         samples = self._cell_samples(x, ok)
         out = {k: np.full(n, np.nan) for k in self.outputs()}
-        for k in ("kappa_s_eff", "tau_e"):
+        for k in ("kappa_s_eff", "tau_e", "a_s"):
             out[k][ok] = samples[k]
-        out["a_s"][ok] = active_surface_area(samples["X_AM"], samples["R_p"])
         if ok.any():
             res = cell.solve(samples, chunk_size=self.settings["chunk_size"])
             for k in ("capacity", "energy_density", "mean_voltage", "capacity_theoretical"):

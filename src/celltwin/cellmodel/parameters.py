@@ -17,6 +17,13 @@ computed per sample                    thickness, porosity, X_AM, kappa_s_eff, t
 """
 from __future__ import annotations
 
+import functools
+import math
+from dataclasses import dataclass
+
+from ..materials import material
+from ..materials import parameter_set as library_set
+from ._bpx import read_bpx
 from ._pybamm import import_pybamm
 
 #: The half-cell set that supplies what Table A2 leaves open.
@@ -71,8 +78,9 @@ def base_parameter_values(parameter_set: str = "table-a2"):
     """PyBaMM ``ParameterValues`` for a cathode half-cell, before per-sample structure.
 
     ``"table-a2"`` is seed 004's cathode on the Xu2019 base (see the module docstring);
-    any other name is a PyBaMM set whose positive electrode is used as it is, with the
-    lithium counter electrode taken from Xu2019 where the set has none.
+    a path ending in ``.json`` is a BPX file (read by :func:`celltwin.cellmodel._bpx.read_bpx`); any
+    other name is a PyBaMM set. The positive electrode of a set or a BPX file is used as it
+    is, with the lithium counter electrode taken from Xu2019 where the set has none.
     """
     pybamm = import_pybamm()
     base = pybamm.ParameterValues(BASE_SET)
@@ -90,6 +98,9 @@ def base_parameter_values(parameter_set: str = "table-a2"):
             "Positive electrode double-layer capacity [F.m-2]": t["C_DL"],
             "Separator porosity": t["separator_porosity"],
         })
+    elif parameter_set.endswith(".json"):
+        pv = read_bpx(parameter_set)
+        pv.update({k: v for k, v in base.items() if k not in pv.keys()}, check_already_exists=False)
     else:
         try:
             pv = pybamm.ParameterValues(parameter_set)
@@ -119,3 +130,64 @@ def positive_concentrations(pv) -> tuple[float, float]:
     if callable(c_0):  # some sets give c_0 as a function of position
         raise TypeError("initial positive concentration must be a number for the half-cell")
     return c_max, float(c_0)
+
+
+#: a set whose lithium window gives more than the material's theoretical capacity by more than this is refused
+CAPACITY_TOLERANCE = 0.05
+#: a set whose c_max implies a particle density further than this from the library's is reported
+DENSITY_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class SetCheck:
+    """What a cell parameter set implies for an active material, and what contradicts it."""
+
+    parameter_set: str
+    material: str
+    implied_capacity: float | None   # mAh/g: (c_max - c_0) F / rho of the library's material
+    implied_density: float | None    # g/cm^3: c_max M (one Li site per formula unit)
+    contradictions: tuple[str, ...]  # refused unless overridden
+    doubts: tuple[str, ...]          # reported
+
+
+@functools.lru_cache(maxsize=32)
+def check_parameter_set(parameter_set: str, material_name: str) -> SetCheck:
+    """Compare a parameter set (or BPX file) with the library's facts of ``material_name``.
+
+    Contradictions: the library records the set for another material; or the set's lithium
+    window (c_max - c_0, the lithium a discharge from c_0 can insert) holds more than one Li
+    per formula unit, i.e. its implied specific capacity exceeds the theoretical one by more
+    than :data:`CAPACITY_TOLERANCE`. Doubts: more than the practical capacity; a c_max whose
+    implied particle density differs from the library's by more than :data:`DENSITY_TOLERANCE`;
+    a set the library does not record.
+    """
+    m = material(material_name, kind="active")
+    label = f"BPX file {parameter_set!r}" if parameter_set.endswith(".json") else f"parameter set {parameter_set!r}"
+    bad, doubts = [], []
+    info = library_set(parameter_set)
+    if info is None:
+        doubts.append(f"the materials library does not record which active material {label} describes; "
+                      f"celltwin cannot check it against {material_name}")
+    elif material_name not in info.materials:
+        bad.append(f"{label} describes {' or '.join(info.materials)} ({info.source}), not {material_name}")
+    c_max, c_0 = (TABLE_A2["c_max"], TABLE_A2["c_0"]) if parameter_set == "table-a2" else \
+        positive_concentrations(base_parameter_values(parameter_set))
+    capacity = (c_max - c_0) * FARADAY / 3.6 / (m.rho * 1e6) if m.rho else None
+    density = c_max * m.facts["molar_mass"].value / 1e6 if "molar_mass" in m.facts else None
+    theory, practical = m.facts.get("capacity_theoretical"), m.facts.get("capacity_practical")
+    if capacity is None:
+        doubts.append(f"the library has no density of {material_name}: the capacity of {label} is not checked")
+    elif theory and capacity > theory.value * (1 + CAPACITY_TOLERANCE):
+        bad.append(f"its lithium window (c_max - c_0 = {c_max - c_0:.0f} mol/m^3) gives {capacity:.0f} mAh/g of "
+                   f"{material_name} at the library's {m.rho:.3g} g/cm^3, above the theoretical "
+                   f"{theory.value:.1f} mAh/g (one Li per formula unit; tolerance {100 * CAPACITY_TOLERANCE:.0f} %)")
+    elif practical and capacity > practical.value:
+        lo, hi = practical.window or (math.nan, math.nan)
+        doubts.append(f"{label} implies {capacity:.0f} mAh/g of {material_name}, above its practical "
+                      f"{practical.value:.0f} mAh/g between {lo:g} and {hi:g} V ({practical.source})")
+    if density is not None and m.rho and abs(density / m.rho - 1) > DENSITY_TOLERANCE:
+        doubts.append(f"the c_max of {label} ({c_max:.0f} mol/m^3) times the molar mass of {material_name} "
+                      f"({m.facts['molar_mass'].value:.1f} g/mol) implies a particle density of {density:.2f} g/cm^3; "
+                      f"the library's is {m.rho:.3g} g/cm^3 ({100 * (density / m.rho - 1):+.0f} %, tolerance "
+                      f"{100 * DENSITY_TOLERANCE:.0f} %)")
+    return SetCheck(parameter_set, material_name, capacity, density, tuple(bad), tuple(doubts))

@@ -4,8 +4,10 @@ Seed 004 (section 3.3) feeds the P2D model three effective parameters computed f
 structure at the end of the process chain: the effective electronic conductivity of the
 solid kappa_s_eff, the electrochemically active surface area a_s and the effective
 tortuosity tau_e. The paper uses the 3D-resistor-network surrogate of Laue et al.
-(Electrochim. Acta 314, 2019), which is not published as closed formulas; here we use
-algebraic effective-medium relations instead and state each one.
+(Electrochim. Acta 314, 2019), which is not published as closed formulas. The default
+here, "resolved", is this project's own: fits to TauFactor solutions on stochastic 3D
+voxel structures (:mod:`celltwin.microstructure`, docs/structure-surrogate.md). The
+textbook effective-medium relations stay as named options.
 
 Volume fractions: ``X_AM`` is the active material; the carbon-binder matrix (CBM) is
 every other solid component (conductive additive and binder, X_CA + X_PB). Porosity and
@@ -17,12 +19,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..platform.errors import first_offending
+from ..microstructure.properties import KAPPA_AM, KAPPA_CBM
+from ..platform.errors import ParameterError, first_offending
 
-#: Electronic conductivity of the active material, S/m (seed 004, Table A2).
-KAPPA_AM = 0.0309
-#: Electronic conductivity of the carbon-binder matrix, S/m (seed 004, Table A2).
-KAPPA_CBM = 760.0
 #: Bruggeman exponent of randomly packed spheres (Bruggeman 1935).
 BRUGGEMAN = 1.5
 #: The paper's cathode tortuosity at the nominal structure (seed 004, Table A2).
@@ -32,7 +31,7 @@ SUM_TOL = 1e-6
 #: Default aspect ratio (thickness/diameter) of the carbon-binder films, "mixed-shape" model.
 CBM_ASPECT_RATIO = 0.2
 
-TORTUOSITY_MODELS = ("bruggeman", "mixed-shape", "table-a2")
+TORTUOSITY_MODELS = ("resolved", "bruggeman", "mixed-shape", "table-a2")
 
 
 def bruggeman_tortuosity(porosity, exponent: float = BRUGGEMAN):
@@ -155,7 +154,9 @@ def effective_parameters(porosity, volume_fractions: Mapping[str, np.ndarray], r
     porosity : eps_cal (1)
     volume_fractions : ``{"X_AM": ..., "X_CA": ..., "X_PB": ...}`` (1)
     radius : active particle radius R_p (m)
-    tortuosity : "bruggeman" (baseline), "mixed-shape" (uses the volume fractions,
+    tortuosity : "resolved" (the 3D-structure surrogate: tau_e, kappa_s_eff and a_s from
+        :func:`celltwin.microstructure.surrogate.load_surrogate`, which warns outside its
+        design space), "bruggeman" (baseline), "mixed-shape" (uses the volume fractions,
         :func:`mixed_shape_tortuosity`) or "table-a2" (the paper's 5.9449, fixed)
 
     Returns
@@ -166,16 +167,22 @@ def effective_parameters(porosity, volume_fractions: Mapping[str, np.ndarray], r
     eps = np.asarray(porosity, dtype=float)
     X_AM = np.asarray(volume_fractions["X_AM"], dtype=float)
     X_CBM = cbm_fraction(volume_fractions)
-    if tortuosity == "bruggeman":
+    kappa = effective_conductivity(X_AM, X_CBM, kappa_AM, kappa_CBM)
+    a_s = active_surface_area(X_AM, radius)
+    if tortuosity == "resolved":
+        from ..microstructure.surrogate import load_surrogate
+        res = load_surrogate()(eps, X_CBM, np.asarray(radius, dtype=float) * 1e6)
+        tau, kappa, a_s = res["tau_e"], res["kappa_s_eff"], res["a_s"]
+    elif tortuosity == "bruggeman":
         tau = bruggeman_tortuosity(eps)
     elif tortuosity == "mixed-shape":
         tau = mixed_shape_tortuosity(eps, X_AM, X_CBM, cbm_aspect_ratio)
     elif tortuosity == "table-a2":
         tau = np.full(np.broadcast_shapes(eps.shape, X_AM.shape), TAU_TABLE_A2)
     else:
-        raise ValueError(f"unknown tortuosity model {tortuosity!r}; valid: {', '.join(TORTUOSITY_MODELS)}")
+        raise ParameterError(f"unknown tortuosity model {tortuosity!r}; valid: {', '.join(TORTUOSITY_MODELS)}",
+                             parameter="tortuosity", value=tortuosity, valid=", ".join(TORTUOSITY_MODELS))
     with np.errstate(divide="ignore", invalid="ignore"):
         b = 1.0 - np.log(tau) / np.log(eps)
     return {"eps": eps, "X_AM": X_AM, "X_CBM": np.asarray(X_CBM, dtype=float),
-            "kappa_s_eff": effective_conductivity(X_AM, X_CBM, kappa_AM, kappa_CBM),
-            "a_s": active_surface_area(X_AM, radius), "tau_e": tau, "bruggeman": b}
+            "kappa_s_eff": kappa, "a_s": a_s, "tau_e": tau, "bruggeman": b}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import dem, design, measurements, scenario, store, study
+from . import bpx, dem, design, measurements, scenario, store, structure, study
 
 __all__ = ["app"]
 
@@ -31,5 +31,5 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     """celltwin: digital twin of a battery electrode production line."""
 
 
-for area in (scenario, study, dem, design, measurements, store):  # the order of `celltwin --help`
+for area in (scenario, study, structure, dem, design, measurements, store, bpx):  # the order of `celltwin --help`
     app.add_typer(area.app)

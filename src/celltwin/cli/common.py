@@ -42,6 +42,7 @@ FLAGS: dict[str, str] = {
     "free": "--free",
     "specs": "--spec",
     "samples": "--samples",
+    "limit": "--limit",
     "n": "--samples",
     "seed": "--seed",
     "workers": "--workers",

@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..platform.errors import ParameterError
-from .common import catches, console, load_scenario
+from .common import catches, console, err, load_scenario
 
 app = typer.Typer()
 
@@ -52,9 +53,16 @@ def catalog_cmd(domain: str | None = typer.Option(None, help="only this domain, 
 def chain_cmd(scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
               as_json: bool = typer.Option(False, "--json", help="print a flat JSON object {name: value}"),
               set_: list[str] = typer.Option(None, "--set", help="override a value: NAME=VALUE (catalog unit)")):
-    """Nominal value of every parameter through the chain (and the cell model, if named)."""
-    sc = load_scenario(scenario, set_)
+    """Nominal value of every parameter through the chain (and the cell model, if named).
+
+    A scenario's [targets] are solved first; what was solved, and any doubt about the cell
+    parameters, is printed as a warning on stderr."""
+    from ..analysis.design.targets import with_targets
+
+    sc = with_targets(load_scenario(scenario, set_))
     values = dict(sc.build_chain().evaluate(sc.nominal()))
+    for note in sc.report_notes():
+        err.print(f"[yellow]warning:[/] {escape(note['message'])}", soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(values, indent=1) + "\n")
         return

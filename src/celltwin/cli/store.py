@@ -20,7 +20,7 @@ STORE_HELP = "run store file or folder (default $CELLTWIN_HOME/runs.duckdb, else
 @runs_app.command("list")
 @catches()
 def runs_list_cmd(store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-                  limit: int = typer.Option(30, "--limit", help="newest N runs"),
+                  limit: int = typer.Option(30, "--limit", help="newest N runs (at least 1)"),
                   name: str | None = typer.Option(None, "--name", help="only runs of this scenario"),
                   as_json: bool = typer.Option(False, "--json", help="print JSON records")):
     """List the recorded runs, newest first."""

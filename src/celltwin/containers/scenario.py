@@ -4,24 +4,49 @@ Seed 004 ("A digitalization platform for mechanistic modeling of battery cell pr
 Thomitzek et al., Sustainability 2022) fixes them: the formulation AM, CA, PB; the chain
 mixing -> dispersion -> coating -> drying -> calendering; one mass fraction may close the
 mass balance; the cell model discharges at a current density given in ``[scenario]``.
+
+Three sections of its own, translated through the generic scenario's hook (:meth:`expand`):
+
+- ``[materials]`` names library materials per component (and the solvent); each fills
+  ``rho_<component>`` as a fixed value unless ``[parameters]`` gives it. ``[parameters]``
+  wins; a value that differs from the library's is listed in :attr:`notes`.
+- ``[cell]`` chooses the cell parameters (``parameter_set`` or ``bpx``, and ``override``);
+  they become options of the cell container, which checks the set against ``[materials] AM``.
+- ``[targets]`` states structural or performance targets and the free settings; they are
+  checked here and solved by :func:`celltwin.analysis.design.targets.with_targets`.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
 
+from ..materials import material
+from ..platform.errors import ScenarioError, closest, unknown
 from ..platform.scenario import CellSetting, Scenario
+from ..platform.units import convert
 from .formulation import DEFAULT_COMPONENTS, mass_fractions
 
 #: the default electrode chain (seed 004, Figure 5)
 ELECTRODE_CHAIN = ("mixing", "dispersion", "coating", "drying", "calendering")
+CELL_KEYS = ("parameter_set", "bpx", "override")
+DENSITY_UNIT = "g/cm^3"
 
 
+@dataclass
 class ElectrodeScenario(Scenario):
     """A scenario of one electrode line (``ct.Scenario``)."""
 
     default_components = DEFAULT_COMPONENTS
     default_chain = ELECTRODE_CHAIN
     cell_settings = {"current_density": CellSetting(1.0, "mA/cm^2", 0.0, "discharge current density")}
+    extra_sections = ("materials", "cell", "targets")
+
+    #: what the scenario's own sections did that a study should report (warning records)
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def balance_group(cls, components: Sequence[str]) -> list[str]:
@@ -31,3 +56,164 @@ class ElectrodeScenario(Scenario):
     def current_density(self) -> float:
         """Discharge current density of the cell model (mA/cm^2)."""
         return self.cell_options["current_density"]
+
+    def report_notes(self) -> list[dict[str, Any]]:
+        """:attr:`notes` and the cell container's (its parameter-set check): what a study lists as warnings."""
+        cell = self.cell_container() if self.cell else None
+        return [*self.notes, *getattr(cell, "notes", [])]
+
+    @property
+    def targets(self) -> dict[str, Any]:
+        """The ``[targets]`` table as given (empty without one)."""
+        return dict(self.extras.get("targets", {}))
+
+    @classmethod
+    def expand(cls, data: dict[str, Any], base: Path | None) -> dict[str, Any]:
+        data = copy.deepcopy(data)
+        params = data.setdefault("parameters", {})
+        for key, rho in _densities(data).items():
+            params.setdefault(key, {"value": rho, "unit": DENSITY_UNIT})
+        cell_table = data.get("cell", {})
+        _check_keys("[cell]", cell_table, CELL_KEYS)
+        am = data.get("materials", {}).get("AM")
+        if cell_table or am is not None:
+            cell = data.get("scenario", {}).get("cell")
+            if cell is None:
+                if cell_table:
+                    raise ScenarioError("[cell] chooses the cell model's parameters, but the scenario has no cell "
+                                        "model: set [scenario] cell = \"half-cell\"", parameter="cell")
+                return data
+            options = data.setdefault("containers", {}).setdefault(cell, {})
+            given = _cell_options(cell_table, am, base)
+            for key, value in given.items():
+                if key in options and options[key] != value:
+                    raise ScenarioError(f"[cell] {key} = {value!r} contradicts [containers.{cell}] {key} = "
+                                        f"{options[key]!r}; give it once", parameter=key, value=value)
+                options[key] = value
+        return data
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> ElectrodeScenario:
+        sc = cast(ElectrodeScenario, super().from_dict(raw, source=source, base=base))
+        sc.notes = _density_notes(dict(raw))
+        _check_targets(sc)
+        return sc
+
+
+def _check_keys(where: str, table: Any, allowed: Sequence[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ScenarioError(f"{where}: " + unknown("key", key, allowed), parameter=key)
+
+
+def _named(data: Mapping[str, Any]) -> dict[str, str]:
+    """``[materials]`` as component (or "solvent") -> material name, checked against the components."""
+    table = data.get("materials", {})
+    components = tuple(data.get("scenario", {}).get("components", DEFAULT_COMPONENTS))
+    _check_keys("[materials]", table, (*components, "solvent"))
+    for key, name in table.items():
+        if not isinstance(name, str):
+            raise ScenarioError(f"[materials] {key} = {name!r} must be a library material's name",
+                                parameter=key, value=name)
+    return dict(table)
+
+
+def _densities(data: Mapping[str, Any]) -> dict[str, float]:
+    """rho_<component> (and rho_solvent) -> the library's density, g/cm^3, for every named material."""
+    out = {}
+    for key, name in _named(data).items():
+        kind = "active" if key == "AM" else "solvent" if key == "solvent" else None
+        m = material(name, kind=kind)
+        pname = f"rho_{key}"
+        if m.rho is None and pname not in data.get("parameters", {}):
+            raise ScenarioError(f"[materials] {key} = {name!r}: the library has no density with a source for "
+                                f"{name} ({m.note or 'none recorded'}); give {pname} in [parameters]",
+                                parameter=pname, unit=DENSITY_UNIT)
+        if m.rho is not None:
+            out[pname] = m.rho
+    return out
+
+
+def _density_notes(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A note for each [parameters] density that differs from the named material's library value."""
+    notes = []
+    params = data.get("parameters", {})
+    for pname, rho in _densities(data).items():
+        spec = params.get(pname)
+        if spec is None:
+            continue
+        value, unit = (spec.get("value"), spec.get("unit", DENSITY_UNIT)) if isinstance(spec, Mapping) else (spec,
+                                                                                                             DENSITY_UNIT)
+        given = float(convert(value, unit, DENSITY_UNIT))
+        if not math.isclose(given, rho, rel_tol=1e-9):
+            name = _named(data)[pname.removeprefix("rho_")]
+            notes.append({"kind": "material-density", "parameter": pname, "value": given, "library": rho,
+                          "unit": DENSITY_UNIT, "material": name,
+                          "message": f"[parameters] {pname} = {given:.4g} {DENSITY_UNIT} is used, not the library's "
+                                     f"{rho:.4g} {DENSITY_UNIT} for {name} ({100 * (given / rho - 1):+.1f} %)"})
+    return notes
+
+
+def _cell_options(table: Mapping[str, Any], am: str | None, base: Path | None) -> dict[str, Any]:
+    """[cell] and [materials] AM as options of the cell container."""
+    if "parameter_set" in table and "bpx" in table:
+        raise ScenarioError("[cell]: give parameter_set or bpx, not both", parameter="bpx")
+    out: dict[str, Any] = {}
+    if "parameter_set" in table:
+        out["parameter_set"] = table["parameter_set"]
+    if "bpx" in table:
+        path = Path(table["bpx"])
+        out["bpx"] = str(path if path.is_absolute() or base is None else base / path)
+    if "override" in table:
+        if not isinstance(table["override"], bool):
+            raise ScenarioError(f"[cell] override = {table['override']!r} must be true or false",
+                                parameter="override", value=table["override"], valid="true, false")
+        out["override"] = table["override"]
+    if am is not None:
+        out["material"] = am
+    return out
+
+
+def _check_targets(sc: ElectrodeScenario) -> None:
+    """[targets]: catalog outputs with numbers, ``free`` settings of this scenario (optional bounds)."""
+    table = sc.targets
+    if not table:
+        return
+    free = table.get("free")
+    if not free:
+        raise ScenarioError("[targets] needs free = [\"NAME\", ...]: the settings the targets are solved for",
+                            parameter="free")
+    names = list(free) if isinstance(free, list | Mapping) else [free]
+    for name in names:
+        if name not in sc.given:
+            raise ScenarioError(f"[targets] free: {name!r} is not a setting of this scenario"
+                                f"{closest(str(name), sc.given)}", parameter=str(name))
+        bounds = free[name] if isinstance(free, Mapping) else None
+        if bounds is not None and not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+            raise ScenarioError(f"[targets] free.{name} = {bounds!r} must be [low, high] with low < high",
+                                parameter=name, value=bounds)
+    for name, spec in table.items():
+        if name == "free":
+            continue
+        if name not in sc.catalog:
+            raise ScenarioError(f"[targets]: unknown parameter {name!r}{closest(name, sc.catalog)}", parameter=name)
+        if name in sc.given:
+            raise ScenarioError(f"[targets] {name}: a target is a value the chain computes; {name} is a setting "
+                                "of this scenario", parameter=name)
+        value = spec.get("value") if isinstance(spec, Mapping) else spec
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ScenarioError(f"[targets] {name} = {spec!r} must be a number (catalog unit "
+                                f"{sc.catalog[name].unit}) or {{ value, unit }}", parameter=name, value=spec)
+
+
+def target_values(sc: ElectrodeScenario) -> dict[str, float]:
+    """The [targets] values in catalog units."""
+    out = {}
+    for name, spec in sc.targets.items():
+        if name == "free":
+            continue
+        if isinstance(spec, Mapping):
+            out[name] = float(convert(spec["value"], spec.get("unit", sc.catalog[name].unit), sc.catalog[name].unit))
+        else:
+            out[name] = float(spec)
+    return out

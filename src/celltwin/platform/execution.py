@@ -113,9 +113,8 @@ class DaskBackend(Backend):
                 raise ParameterError(f"{key} = {v!r} s must be positive", parameter=key, value=v, unit="s",
                                      valid="(0, inf)")
         self.worker_timeout, self.task_timeout = float(worker_timeout), task_timeout
-        if not isinstance(scheduler, Client) and not (isinstance(scheduler, str) and "://" in scheduler):
-            raise ParameterError(f"scheduler = {scheduler!r} is not a Dask scheduler address; write "
-                                 "tcp://HOST:PORT", parameter="scheduler", value=scheduler)
+        if not isinstance(scheduler, Client):
+            check_scheduler(scheduler)
         if isinstance(scheduler, Client):
             self.client, self._own = scheduler, False
         else:
@@ -188,6 +187,16 @@ class DaskBackend(Backend):
     def close(self):
         if self._own:
             self.client.close()
+
+
+def check_scheduler(scheduler: Any) -> None:
+    """Refuse, before any work, a scheduler that is not ``None``, a ``distributed.Client`` or an
+    address ``PROTOCOL://...`` (``tcp://HOST:PORT``, or Dask's ``inproc://`` in tests)."""
+    if scheduler is None or type(scheduler).__name__ == "Client":
+        return
+    if not (isinstance(scheduler, str) and "://" in scheduler and scheduler.split("://", 1)[1]):
+        raise ParameterError(f"scheduler = {scheduler!r} is not a Dask scheduler address; write tcp://HOST:PORT",
+                             parameter="scheduler", value=scheduler)
 
 
 def backend(scheduler: Any = None, workers: int | None = None, *, timeout: float = 60.0) -> Backend:

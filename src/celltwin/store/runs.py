@@ -42,6 +42,7 @@ import pandas as pd
 
 from ..analysis.uq.sampling import Propagation, scenario_fingerprint
 from ..platform.errors import ParameterError, RunStoreError, StoreBusyError
+from ..platform.schema import integer
 
 #: distributions whose version goes into every run's provenance
 TRACKED_PACKAGES = ("celltwin", "numpy", "scipy", "pandas", "pyarrow", "openturns", "pybamm", "pybammsolvers",
@@ -300,8 +301,8 @@ class RunStore:
         where, args = ("WHERE name = ?", [name]) if name else ("", [])
         sql = (f"SELECT run_id, name, started, wall_seconds, samples, seed, n_valid, n_rejected, n_failed, "
                f"backend, git_revision, status FROM runs {where} ORDER BY started DESC, run_id DESC")
-        if limit:
-            sql += f" LIMIT {int(limit)}"
+        if limit is not None:
+            sql += f" LIMIT {integer('limit', limit, 1)}"
         with self.connect() as con:
             return con.execute(sql, args).df()
 

@@ -91,7 +91,7 @@ class Checkpoint:
         if not self.folder.is_dir():
             return
         for p in self.folder.iterdir():
-            if CHUNK_FILE.match(p.name) or p.name == "manifest.json" or p.name.endswith(".tmp"):
+            if CHUNK_FILE.match(p.name) or p.name == "manifest.json" or p.name.endswith((".tmp", ".damaged")):
                 p.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.folder.rmdir()
@@ -109,13 +109,25 @@ class Checkpoint:
         final = self.path(result.index)
         tmp = final.with_name(final.name + f".{os.getpid()}.tmp")
         frame.to_parquet(tmp)
+        with open(tmp, "rb") as fh:  # on disk before the rename: a power loss leaves no empty chunk
+            os.fsync(fh.fileno())
         os.replace(tmp, final)
         return final
 
-    def read(self, index: int) -> ChunkResult:
-        """A chunk written earlier."""
-        frame = pd.read_parquet(self.path(index))
-        meta = frame.attrs.get("chunk", {})
+    def read(self, index: int, rows: int | None = None) -> ChunkResult | None:
+        """A chunk written earlier, or None when its file is damaged or is not that chunk (its
+        recorded index or row count differ): the file is moved aside (``.damaged``) and the
+        chunk is computed again."""
+        path = self.path(index)
+        try:
+            frame = pd.read_parquet(path)
+            meta = frame.attrs.get("chunk", {})
+            ok = meta.get("index") == index and (rows is None or len(frame) == rows)
+        except Exception:  # noqa: BLE001 - pyarrow raises its own kinds for a damaged file
+            ok = False
+        if not ok:
+            os.replace(path, path.with_name(path.name + ".damaged"))
+            return None
         frame.attrs = {}
         return ChunkResult(index, frame, meta.get("rejections", {}), meta.get("step_seconds", {}),
                            meta.get("failures", {}), meta.get("seconds", 0.0), meta.get("worker", ""))

@@ -33,7 +33,7 @@ from ...containers.scenario import ElectrodeScenario
 from ...platform import schema
 from ...platform.chain import ProcessChain
 from ...platform.errors import CelltwinWarning, ParameterError
-from ...platform.execution import SerialBackend, backend, chunk_bounds
+from ...platform.execution import SerialBackend, backend, check_scheduler, chunk_bounds
 from ...platform.scenario import Scenario
 from .checkpoint import Checkpoint, ChunkResult
 
@@ -295,6 +295,7 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
         settings that reject many samples.
     """
     sc = ElectrodeScenario.resolve(scenario)
+    check_scheduler(scheduler)
     n = schema.integer("samples", n if n is not None else sc.study["samples"], 1)
     seed = schema.integer("seed", seed if seed is not None else sc.study["seed"], 0, schema.MAX_SEED)
     method = method or sc.study["method"]
@@ -316,7 +317,9 @@ def monte_carlo(scenario: Scenario | str, n: int | None = None, seed: int | None
                 "chunks": len(bounds), "with_cell": bool(with_cell), "mark_failed": bool(mark_failed),
                 "name": sc.name}
         for i in store.start(plan, resume=resume):
-            results[i] = store.read(i)
+            chunk = store.read(i, rows=bounds[i][1] - bounds[i][0])
+            if chunk is not None:  # a damaged chunk is computed again
+                results[i] = chunk
     reused = len(results)
     todo = [i for i in range(len(bounds)) if i not in results]
     report = progress or (lambda done, total: None)

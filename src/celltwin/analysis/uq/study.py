@@ -42,8 +42,11 @@ from ...containers.scenario import ElectrodeScenario
 from ...metamodels.pce import Q2_THRESHOLD
 from ...platform.chain import ProcessChain
 from ...platform.errors import ExtrapolationWarning, ParameterError
+from ...platform.execution import check_scheduler
 from ...platform.scenario import Scenario
 from ...platform.units import convert
+from ..design.targets import with_targets
+from .rates import rate_sensitivity
 from .sampling import Propagation, monte_carlo, preflight
 from .sensitivity import SensitivityResult, ancova
 
@@ -93,6 +96,8 @@ class Study:
     """Bias corrections the chain's containers applied, by container (e.g. the drying anchor)."""
     warnings: list[dict[str, Any]] = field(default_factory=list)
     """Validity limits met on the way (rejected samples, doubtful settings), as records."""
+    rates: pd.DataFrame | None = None
+    """Structure -> performance indices per current density (``[study] current_densities``)."""
 
     # -- views ----------------------------------------------------------------------
     @property
@@ -174,12 +179,15 @@ class Study:
         start = time.perf_counter()
         out = check_folder(directory, overwrite=overwrite)
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_dead_saves(out)
         tmp = out.with_name(f".{out.name}.saving-{os.getpid()}")
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
         self.samples.to_parquet(tmp / "samples.parquet")
         self.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
+        if self.rates is not None:
+            self.rates.to_csv(tmp / "sensitivity_rates.csv", index=False)
         (tmp / "scenario.toml").write_text(self.scenario.to_toml())
         records = {}
         for writer in ARTIFACTS:
@@ -245,9 +253,12 @@ def _replace_folder(new: Path, target: Path) -> None:
     if not target.exists():
         os.replace(new, target)
         return
-    for item in target.iterdir():
+    for item in target.iterdir():  # hard links: a kill before the exchange leaves them in the old folder too
         if not (new / item.name).exists():
-            os.replace(item, new / item.name)
+            if item.is_dir() and not item.is_symlink():
+                shutil.copytree(item, new / item.name, copy_function=os.link, symlinks=True)
+            else:
+                os.link(item, new / item.name, follow_symlinks=False)
     if _exchange(new, target):
         shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old study
         return
@@ -255,6 +266,25 @@ def _replace_folder(new: Path, target: Path) -> None:
     os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_dead_saves(out: Path) -> None:
+    """Remove what a killed save left beside the folder (``.NAME.saving-PID``, ``.NAME.old-PID``
+    of a process that no longer runs): the study in the folder itself is whole either way."""
+    for p in out.parent.glob(f".{out.name}.*-*"):
+        kind, _, pid = p.name[len(out.name) + 2:].partition("-")
+        if kind in ("saving", "old") and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -294,7 +324,8 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         ``workers`` local processes, each finished chunk written to ``checkpoint``;
         ``resume`` evaluates only the chunks missing there. Same samples for the same seed.
     """
-    sc = ElectrodeScenario.resolve(scenario)
+    check_scheduler(scheduler)  # before any work
+    sc = with_targets(ElectrodeScenario.resolve(scenario))  # [targets] solved first (an unreachable one fails here)
     n = int(samples if samples is not None else sc.study["samples"])
     seed = int(seed if seed is not None else sc.study["seed"])
     if n < 20:
@@ -322,7 +353,8 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
         study = _run(sc, chain, process, n, seed, report, cell_inputs, performance, scheduler, workers, checkpoint,
                      resume)
     study.warnings = ([w.as_dict() for w in check.warnings] + _anchors(study) + _extrapolation(study, chain)
-                      + _rejection_warnings(study.monte_carlo) + _surrogate_warnings(study) + _other_warnings(caught))
+                      + _rejection_warnings(study.monte_carlo) + _surrogate_warnings(study) + _other_warnings(caught)
+                      + getattr(sc, "report_notes", list)())
     return study
 
 
@@ -371,6 +403,13 @@ def _run(sc, chain, process, n, seed, report, cell_inputs, performance, schedule
         tables.append(_long(stage_b, "structure-performance"))
         validation.update(stage_b.validation)
         surrogates = dict(stage_b.surrogates)
+    rates = None
+    if outputs and sc.study.get("current_densities"):
+        stage = "PCE + ANCOVA per current density"
+        clock = time.perf_counter()
+        rates = rate_sensitivity(sc, valid, varying, outputs, sc.study["current_densities"], seed,
+                                 structure_performance, progress=lambda k, total: report(stage, k, total))
+        timings["rates"] = time.perf_counter() - clock
     discharge = None
     if sc.cell:
         clock = time.perf_counter()
@@ -380,7 +419,7 @@ def _run(sc, chain, process, n, seed, report, cell_inputs, performance, schedule
     return Study(scenario=sc, seed=seed, nominal=nominal, monte_carlo=mc, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
-                 corrections={c.name: info for c in chain.containers if (info := c.corrections())})
+                 corrections={c.name: info for c in chain.containers if (info := c.corrections())}, rates=rates)
 
 
 def _extrapolation(study: Study, chain: ProcessChain) -> list[dict[str, Any]]:
