@@ -500,11 +500,7 @@ def _read_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
     table: Any = schema.check(schema.PARAMETER_TABLES[dist], where, spec, kind=dist or "fixed", known=PARAM_KEYS,
                               parameter=pname)
     unit = table.unit or cat_unit
-    try:
-        scale, _ = affine(unit, cat_unit)
-    except UnitError:
-        raise UnitError(f"{where}: cannot convert {unit!r} to {cat_unit!r} (the catalog unit of {pname})",
-                        parameter=pname, unit=unit, valid=cat_unit) from None
+    scale = _unit_scale(where, pname, unit, cat_unit)
 
     def conv(x):
         return float(convert(float(x), unit, cat_unit))
@@ -557,6 +553,15 @@ def _read_param(pname: str, spec: Mapping, cat_unit: str, base: Path | None):
     return value, Uncertain(pname, str(dist), value, std=std)
 
 
+def _unit_scale(where: str, name: str, unit: str, cat_unit: str) -> float:
+    """The factor from ``unit`` to the catalog unit; a unit that cannot express ``name`` names it."""
+    try:
+        return affine(unit, cat_unit)[0]
+    except UnitError:
+        raise UnitError(f"{where}: cannot convert {unit!r} to {cat_unit!r} (the catalog unit of {name})",
+                        parameter=name, unit=unit, valid=cat_unit) from None
+
+
 def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, float]:
     """A specification window ``{value, rel_tol | abs_tol}`` or ``{min, max}`` -> (low, high) in
     the catalog unit; an open side is infinite. Used by ``[specs]`` and by the yield analysis."""
@@ -569,11 +574,7 @@ def spec_window(name: str, table: Mapping, catalog: Catalog) -> tuple[float, flo
     t = schema.check(schema.SpecTable, where, table, parameter=name)
     cat_unit = catalog[name].unit
     unit = t.unit or cat_unit
-    try:
-        scale, _ = affine(unit, cat_unit)
-    except UnitError:
-        raise UnitError(f"{where}: cannot convert {unit!r} to {cat_unit!r} (the catalog unit of {name})",
-                        parameter=name, unit=unit, valid=cat_unit) from None
+    scale = _unit_scale(where, name, unit, cat_unit)
     has_value, has_window = t.value is not None, t.min is not None or t.max is not None
     if has_value == has_window:
         raise ScenarioError(f"{where}: give either 'value' with 'rel_tol' or 'abs_tol', or 'min' and/or 'max'",
