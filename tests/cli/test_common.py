@@ -150,8 +150,28 @@ def test_top_level_help_lists_the_commands_and_version():
     assert v.exit_code == 0 and v.output.strip() == f"celltwin {ct.__version__}"
 
 
-def test_console_entry_point_is_the_app():
+def test_console_entry_point_runs_the_app():
     from importlib.metadata import entry_points
 
+    from celltwin.cli import main
+
     (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "celltwin"]
-    assert ep.value == "celltwin.cli:app" and ep.load() is app
+    assert ep.value == "celltwin.cli:main" and ep.load() is main
+
+
+def test_the_console_entry_point_gives_parser_errors_in_one_line():
+    """An option value the parser cannot read, an unknown command, a missing argument: one line,
+    exit 2, no traceback (the `celltwin` console script is ``celltwin.cli:main``)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("celltwin", path=str(Path(sys.executable).parent))
+    for args, text in ((["run", "reference-cathode", "--samples", "10.5"], "Invalid value for '--samples'"),
+                       (["nosuch"], "No such command 'nosuch'"),
+                       (["chain"], "Missing argument 'scenario'")):
+        r = subprocess.run([exe, *args], capture_output=True, text=True, timeout=120)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+        assert lines[0].startswith("error: ") and text in lines[0] and "-h)" in lines[0]

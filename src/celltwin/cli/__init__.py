@@ -7,10 +7,11 @@ Every command follows one pattern (see :mod:`celltwin.cli.common`): a
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from . import bpx, dem, design, measurements, scenario, store, structure, study
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   context_settings={"help_option_names": ["-h", "--help"]},
@@ -33,3 +34,28 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
 
 for area in (scenario, study, structure, dem, design, measurements, store, bpx):  # the order of `celltwin --help`
     app.add_typer(area.app)
+
+
+def main() -> None:
+    """The console entry point: ``app``, with the parser's own usage errors (an option value it
+    cannot read, a missing argument) in celltwin's one-line form, exit code 2."""
+    import sys
+
+    from .common import err
+
+    # typer's usage errors derive from BadParameter's base (typer vendors click; the base is not exported)
+    usage_error = typer.BadParameter.__mro__[1]
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        if not exc.format_message():  # no arguments at all: the help was printed
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        path = ctx.command_path.split(" ", 1) if ctx is not None else []
+        hint = f" (see celltwin {path[1]} -h)" if len(path) > 1 else " (see celltwin -h)"
+        err.print(f"[bold red]error:[/] {escape(exc.format_message())}{hint}", soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
