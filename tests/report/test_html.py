@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import pandas as pd
 import pytest
 
 import celltwin as ct
@@ -64,3 +65,25 @@ def test_report_and_sankey_render_in_headless_chromium(rendered_dom, study, fold
         dom = rendered_dom(folder / page)
         assert len(re.findall(r'class="sankey-node"', dom)) == len(labels), page
         assert len(re.findall(r'class="sankey-link"', dom)) == len(trace.link.value), page
+
+
+def test_tables_never_show_a_negative_zero():
+    from celltwin.report.html import _html_table
+
+    html = _html_table(pd.DataFrame({"input": ["a", "b"], "S": [-0.0001, 0.5]}), digits=3, fixed=True)
+    assert "-0.000" not in html and ">0.000<" in html and ">0.500<" in html
+
+
+def test_the_rate_section_plots_and_tabulates_the_indices(chain_only_study):
+    """With [study] current_densities the report shows S against the C-rate, one column per rate."""
+    from dataclasses import replace
+
+    from celltwin.report.html import _rates
+
+    assert _rates(chain_only_study) == ""  # no rate study: no section
+    rates = pd.DataFrame({"current_density": [1.0, 1.0, 5.0, 5.0], "c_rate": [0.47, 0.47, 2.4, 2.4],
+                          "output": ["capacity"] * 4, "input": ["m_dry", "rho_cal"] * 2,
+                          "S": [0.84, -0.0001, 0.84, 0.0]})
+    html = _rates(replace(chain_only_study, rates=rates))
+    assert "Sensitivity against the discharge rate" in html and "data:image/png;base64," in html
+    assert "S at 1 mA/cm²" in html and "S at 5 mA/cm²" in html and "-0.000" not in html

@@ -84,6 +84,6 @@ def console_summary(study: Study) -> Group:
         idx = Table("output", "input", "S", "S_U", "S_C", "Q² (LOO)", title="ANCOVA: structure -> performance")
         for (output, name), row in b.iterrows():
             q2 = f"{row['Q2']:.4f}" + ("" if row["Q2"] >= 0.95 else " [red]low")
-            idx.add_row(output, name, f"{row['S']:.3f}", f"{row['S_U']:.3f}", f"{row['S_C']:.3f}", q2)
+            idx.add_row(output, name, *(f"{(v if round(v, 3) else 0.0):.3f}" for v in row[["S", "S_U", "S_C"]]), q2)
         parts.append(idx)
     return Group(*parts)

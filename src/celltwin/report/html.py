@@ -67,7 +67,7 @@ def write_report(study: Study, path: str | Path, *, sankey_figure=None) -> Path:
              "paths (the models are non-linear), so what flows into a node need not equal what flows "
              "out. Negative and tiny (&lt; 0.01) indices are not drawn. Hover for values.</p>",
              fig.to_html(full_html=False, include_plotlyjs=True),
-             "<h2>8. Discharge curve (nominal cell)</h2>", _discharge(study),
+             "<h2>8. Discharge curve (nominal cell)</h2>", _discharge(study), _rates(study),
              "<h2>9. Run manifest</h2>", f"<pre>{_e(json.dumps(study.manifest(), indent=1, default=str))}</pre>"]
     page = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>celltwin study: {_e(sc.name)}</title><style>{CSS}</style></head><body>"
@@ -264,6 +264,32 @@ def _discharge(study: Study) -> str:
     return _png(fig)
 
 
+def _rates(study: Study) -> str:
+    """The structure -> performance indices against the discharge rate (``[study] current_densities``)."""
+    table = study.rates
+    if table is None or not len(table):
+        return ""
+    import matplotlib.pyplot as plt
+
+    outputs = list(dict.fromkeys(table["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(4.6 * len(outputs), 3.6), squeeze=False)
+    for ax, output in zip(axes[0], outputs, strict=True):
+        part = table[table["output"] == output]
+        for name, rows in part.groupby("input", sort=False):
+            ax.plot(rows["c_rate"], rows["S"], "o-", label=str(name))
+        ax.set_xlabel("C-rate (1/h)")
+        ax.set_ylabel(f"ANCOVA index S of {output} (1)")
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    pivot = table.pivot_table(index=["output", "input"], columns="current_density", values="S").reset_index()
+    pivot.columns = [c if isinstance(c, str) else f"S at {c:g} mA/cm²" for c in pivot.columns]
+    return ("<h2>Sensitivity against the discharge rate</h2><p class='note'>The same Monte Carlo structures "
+            "discharged at each current density; the PCE and ANCOVA of the cell stage refitted per rate.</p>"
+            + _png(fig) + _html_table(pivot, digits=3, fixed=True))
+
+
 # -- helpers --------------------------------------------------------------------------
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
@@ -278,6 +304,8 @@ def _html_table(df: pd.DataFrame, digits: int = 6, fixed: bool = False) -> str:
     """Numbers right-aligned (``digits`` significant, or decimals if ``fixed``), text left."""
     def cell(v):
         if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, bool):
+            if fixed and np.isfinite(v) and round(float(v), digits) == 0:
+                v = 0.0  # no "-0.000"
             text = "–" if not np.isfinite(v) else (f"{v:.{digits}f}" if fixed else f"{v:.{digits}g}")
             return f"<td class='n'>{text}</td>"
         return f"<td>{_e(str(v))}</td>"
