@@ -62,3 +62,16 @@ def test_catalog_lists_units_and_ranges():
     assert r.exit_code == 0 and "V_dot" in r.output and "cm^3/h" in r.output
     bad = runner.invoke(app, ["catalog", "--domain", "proces"])
     assert bad.exit_code == 2 and "did you mean 'process'" in bad.output
+
+
+def test_scenarios_and_catalog_print_json():
+    r = runner.invoke(app, ["scenarios", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert rows["reference-cathode"]["chain"] == ["mixing", "dispersion", "coating", "drying", "calendering"]
+    assert rows["reference-cathode"]["cell"] == "half-cell"
+    r = runner.invoke(app, ["catalog", "--domain", "process", "--json"])
+    assert r.exit_code == 0, r.output
+    entries = {e["name"]: e for e in json.loads(r.stdout)}
+    assert entries["q_L"]["unit"] == "N/mm" and entries["q_L"]["reference"] == 84.0
+    assert {e["domain"] for e in entries.values()} == {"process"}

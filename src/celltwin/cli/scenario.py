@@ -10,29 +10,36 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..platform.errors import ParameterError
-from .common import catches, console, err, load_scenario
+from .common import catches, console, err, load_scenario, print_json
 
 app = typer.Typer()
 
 
 @app.command("scenarios")
 @catches()
-def scenarios_cmd():
+def scenarios_cmd(as_json: bool = typer.Option(False, "--json", help="print a JSON list of the scenarios")):
     """List the built-in scenarios."""
     from ..containers import ElectrodeScenario
     from ..platform.scenario import builtin_scenarios
 
-    table = Table("name", "chain", "cell", "description")
+    rows = []
     for name in builtin_scenarios():
         sc = ElectrodeScenario.load(name)
-        table.add_row(name, " -> ".join(sc.chain_steps), sc.cell or "-", sc.description)
+        rows.append({"name": name, "chain": sc.chain_steps, "cell": sc.cell, "description": sc.description})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "chain", "cell", "description")
+    for r in rows:
+        table.add_row(r["name"], " -> ".join(r["chain"]), r["cell"] or "-", r["description"])
     console.print(table)
 
 
 @app.command("catalog")
 @catches()
 def catalog_cmd(domain: str | None = typer.Option(None, help="only this domain, e.g. process"),
-                components: str = typer.Option("AM,CA,PB", help="formulation components, comma-separated")):
+                components: str = typer.Option("AM,CA,PB", help="formulation components, comma-separated"),
+                as_json: bool = typer.Option(False, "--json", help="print a JSON list of the entries")):
     """The parameter catalog: name, unit, domain, valid range, description."""
     from ..platform.catalog import DOMAINS, default_catalog
     from ..platform.errors import unknown
@@ -42,6 +49,10 @@ def catalog_cmd(domain: str | None = typer.Option(None, help="only this domain, 
     frame = default_catalog([c.strip() for c in components.split(",") if c.strip()]).table()
     if domain:
         frame = frame[frame["domain"] == domain]
+    if as_json:
+        print_json([{k: (None if v is None or v != v else v) for k, v in row.items()}
+                    for row in frame.to_dict("records")])
+        return
     table = Table(*frame.columns, title="celltwin parameter catalog")
     for row in frame.itertuples(index=False):
         table.add_row(*("" if v is None or v != v else str(v) for v in row))
