@@ -167,13 +167,11 @@ def effective_parameters(porosity, volume_fractions: Mapping[str, np.ndarray], r
     eps = np.asarray(porosity, dtype=float)
     X_AM = np.asarray(volume_fractions["X_AM"], dtype=float)
     X_CBM = cbm_fraction(volume_fractions)
-    kappa = effective_conductivity(X_AM, X_CBM, kappa_AM, kappa_CBM)
-    a_s = active_surface_area(X_AM, radius)
-    if tortuosity == "resolved":
+    if tortuosity == "resolved":  # all three from the 3D surrogate
         from ..microstructure.surrogate import load_surrogate
         res = load_surrogate()(eps, X_CBM, np.asarray(radius, dtype=float) * 1e6)
-        tau, kappa, a_s = res["tau_e"], res["kappa_s_eff"], res["a_s"]
-    elif tortuosity == "bruggeman":
+        return _with_bruggeman(eps, X_AM, X_CBM, res["kappa_s_eff"], res["a_s"], res["tau_e"])
+    if tortuosity == "bruggeman":
         tau = bruggeman_tortuosity(eps)
     elif tortuosity == "mixed-shape":
         tau = mixed_shape_tortuosity(eps, X_AM, X_CBM, cbm_aspect_ratio)
@@ -182,6 +180,12 @@ def effective_parameters(porosity, volume_fractions: Mapping[str, np.ndarray], r
     else:
         raise ParameterError(f"unknown tortuosity model {tortuosity!r}; valid: {', '.join(TORTUOSITY_MODELS)}",
                              parameter="tortuosity", value=tortuosity, valid=", ".join(TORTUOSITY_MODELS))
+    return _with_bruggeman(eps, X_AM, X_CBM, effective_conductivity(X_AM, X_CBM, kappa_AM, kappa_CBM),
+                           active_surface_area(X_AM, radius), tau)
+
+
+def _with_bruggeman(eps, X_AM, X_CBM, kappa, a_s, tau) -> dict[str, np.ndarray]:
+    """The effective parameters, with the Bruggeman exponent b (eps/tau = eps^b) that the tortuosity implies."""
     with np.errstate(divide="ignore", invalid="ignore"):
         b = 1.0 - np.log(tau) / np.log(eps)
     return {"eps": eps, "X_AM": X_AM, "X_CBM": np.asarray(X_CBM, dtype=float),

@@ -1,8 +1,6 @@
 """Scenarios and the chain: ``scenarios``, ``catalog``, ``chain``, ``graph``."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import typer
@@ -71,11 +69,12 @@ def chain_cmd(scenario: str = typer.Argument(..., help="built-in scenario name o
     from ..analysis.design.targets import with_targets
 
     sc = with_targets(load_scenario(scenario, set_))
-    values = dict(sc.build_chain().evaluate(sc.nominal()))
-    for note in sc.report_notes():
+    chain = sc.build_chain()
+    values = dict(chain.evaluate(sc.nominal()))
+    for note in sc.report_notes(chain):
         err.print(f"[yellow]warning:[/] {escape(note['message'])}", soft_wrap=True)
     if as_json:
-        sys.stdout.write(json.dumps(values, indent=1) + "\n")
+        print_json(values)
         return
     console.print(nominal_table(sc, values))
 

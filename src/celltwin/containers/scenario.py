@@ -22,13 +22,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..materials import material
-from ..platform.errors import ScenarioError, closest, unknown
-from ..platform.scenario import CellSetting, Scenario
+from ..platform.errors import ScenarioError, closest
+from ..platform.scenario import CellSetting, Scenario, check_keys
 from ..platform.units import convert
 from .formulation import DEFAULT_COMPONENTS, mass_fractions
+
+if TYPE_CHECKING:
+    from ..platform.chain import ProcessChain
 
 #: the default electrode chain (seed 004, Figure 5)
 ELECTRODE_CHAIN = ("mixing", "dispersion", "coating", "drying", "calendering")
@@ -57,9 +60,12 @@ class ElectrodeScenario(Scenario):
         """Discharge current density of the cell model (mA/cm^2)."""
         return self.cell_options["current_density"]
 
-    def report_notes(self) -> list[dict[str, Any]]:
-        """:attr:`notes` and the cell container's (its parameter-set check): what a study lists as warnings."""
-        cell = self.cell_container() if self.cell else None
+    def report_notes(self, chain: ProcessChain | None = None) -> list[dict[str, Any]]:
+        """:attr:`notes` and the cell container's (its parameter-set check): what a study lists as
+        warnings. The cell container is taken from ``chain`` when the caller built one already."""
+        if not self.cell:
+            return list(self.notes)
+        cell = chain.container(self.cell) if chain is not None else self.cell_container()
         return [*self.notes, *getattr(cell, "notes", [])]
 
     @property
@@ -74,7 +80,7 @@ class ElectrodeScenario(Scenario):
         for key, rho in _densities(data).items():
             params.setdefault(key, {"value": rho, "unit": DENSITY_UNIT})
         cell_table = data.get("cell", {})
-        _check_keys("[cell]", cell_table, CELL_KEYS)
+        check_keys("[cell]", cell_table, CELL_KEYS)
         am = data.get("materials", {}).get("AM")
         if cell_table or am is not None:
             cell = data.get("scenario", {}).get("cell")
@@ -100,17 +106,11 @@ class ElectrodeScenario(Scenario):
         return sc
 
 
-def _check_keys(where: str, table: Any, allowed: Sequence[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ScenarioError(f"{where}: " + unknown("key", key, allowed), parameter=key)
-
-
 def _named(data: Mapping[str, Any]) -> dict[str, str]:
     """``[materials]`` as component (or "solvent") -> material name, checked against the components."""
     table = data.get("materials", {})
     components = tuple(data.get("scenario", {}).get("components", DEFAULT_COMPONENTS))
-    _check_keys("[materials]", table, (*components, "solvent"))
+    check_keys("[materials]", table, (*components, "solvent"))
     for key, name in table.items():
         if not isinstance(name, str):
             raise ScenarioError(f"[materials] {key} = {name!r} must be a library material's name",
@@ -138,6 +138,7 @@ def _density_notes(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A note for each [parameters] density that differs from the named material's library value."""
     notes = []
     params = data.get("parameters", {})
+    named = _named(data)
     for pname, rho in _densities(data).items():
         spec = params.get(pname)
         if spec is None:
@@ -146,7 +147,7 @@ def _density_notes(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                                                                                                              DENSITY_UNIT)
         given = float(convert(value, unit, DENSITY_UNIT))
         if not math.isclose(given, rho, rel_tol=1e-9):
-            name = _named(data)[pname.removeprefix("rho_")]
+            name = named[pname.removeprefix("rho_")]
             notes.append({"kind": "material-density", "parameter": pname, "value": given, "library": rho,
                           "unit": DENSITY_UNIT, "material": name,
                           "message": f"[parameters] {pname} = {given:.4g} {DENSITY_UNIT} is used, not the library's "

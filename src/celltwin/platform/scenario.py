@@ -76,10 +76,11 @@ class CellSetting:
         return float(value)
 
 
-def _check_keys(where: str, table: Mapping, allowed) -> None:
+def check_keys(where: str, table: Mapping, allowed) -> None:
+    """Refuse a key of ``table`` that is not ``allowed``, naming the closest valid one."""
     for key in table:
         if key not in allowed:
-            raise ScenarioError(f"{where}: " + unknown("key", key, allowed))
+            raise ScenarioError(f"{where}: " + unknown("key", key, allowed), parameter=key)
 
 
 @dataclass
@@ -165,12 +166,12 @@ class Scenario:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> Scenario:
         data: dict[str, Any] = copy.deepcopy(dict(raw))
-        _check_keys("scenario file", data, SECTIONS + cls.extra_sections)
+        check_keys("scenario file", data, SECTIONS + cls.extra_sections)
         for section in SECTIONS + cls.extra_sections:
             if section in data and not isinstance(data[section], Mapping):
                 raise ScenarioError(f"[{section}] must be a table, got {data[section]!r}", path=f"[{section}]")
         extras = {k: data[k] for k in cls.extra_sections if k in data}
-        _check_keys("[scenario]", data.get("scenario", {}), SCENARIO_KEYS + tuple(cls.cell_settings))
+        check_keys("[scenario]", data.get("scenario", {}), SCENARIO_KEYS + tuple(cls.cell_settings))
         schema.check(schema.ScenarioHead, "[scenario]", data.get("scenario", {}))  # before the domain reads it
         data = cls.expand(data, base)
         head = data.get("scenario", {})

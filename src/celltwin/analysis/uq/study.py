@@ -354,7 +354,7 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
                      resume)
     study.warnings = ([w.as_dict() for w in check.warnings] + _anchors(study) + _extrapolation(study, chain)
                       + _rejection_warnings(study.monte_carlo) + _surrogate_warnings(study) + _other_warnings(caught)
-                      + getattr(sc, "report_notes", list)())
+                      + (sc.report_notes(chain) if isinstance(sc, ElectrodeScenario) else []))
     return study
 
 
