@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import asdict
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ..metamodels.doe import file_hash, provenance_path
+from ..platform.execution import backend
 from .generate import Grid, Recipe, fractions, generate
 from .properties import properties
 
@@ -55,7 +53,8 @@ def run_design(path: str | Path, points: int = 30, reps: int = 2, seed: int = 20
                workers: int = 1, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Run (or resume) the design into the CSV at ``path``; ``progress(done, total)`` after each row.
 
-    ``workers`` > 1 builds structures in that many processes; rows are written by this one.
+    ``workers`` > 1 builds structures in that many local processes (the project's execution
+    backend; rows arrive and are written in completion order); rows are written by this one.
     """
     path = Path(path)
     plan = design(points, reps, seed)
@@ -68,9 +67,8 @@ def run_design(path: str | Path, points: int = 30, reps: int = 2, seed: int = 20
     if progress:
         progress(n_done, total)
     todo = [r for r in plan.to_dict("records") if (r["point"], r["rep"]) not in done]
-    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
-        results = pool.map(partial(evaluate_row, grid=grid), todo) if pool else (evaluate_row(r, grid) for r in todo)
-        for result in results:
+    with backend(workers=workers) as be:  # this process for 1 worker, else a pool of local processes
+        for result in be.map(evaluate_row, ((r, grid) for r in todo)):
             pd.DataFrame([result]).to_csv(path, mode="a", header=not path.exists(), index=False)
             n_done += 1
             if progress:
