@@ -1,5 +1,5 @@
 # The two commands of the README. Both set themselves up: virtualenv, pip install, and
-# (for the tests) Debian's chromium for the headless-browser check of the Sankey page.
+# (for the tests) Debian's chromium and chromedriver for the headless-browser checks (report, app).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,9 +26,9 @@ run: $(RUN_STAMP)
 	$(BIN)/celltwin run reference-cathode -o out/reference-cathode --overwrite
 
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium not installed (needs root): the browser check of the Sankey page will be skipped"; }
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "chromium/chromedriver not installed (needs root): the browser checks will be skipped"; }
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
