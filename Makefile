@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.celltwin-run
 TEST_STAMP := $(VENV)/.celltwin-test
 
-.PHONY: run test lint bench clean browser
+.PHONY: run test lint bench clean browser docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,8 +34,12 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src/celltwin/platform
 
-test: $(TEST_STAMP) browser lint
+test: $(TEST_STAMP) browser lint docs
 	$(BIN)/python -m pytest -q
+
+# the documentation site (docs/ and the docstrings) into site/; warnings are errors
+docs: $(TEST_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
 
 bench: $(TEST_STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
