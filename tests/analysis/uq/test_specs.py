@@ -109,3 +109,60 @@ def test_yield_of_a_propagation_equals_that_of_its_frame(catalog):
     assert (of_run.n, of_run.n_in, of_run.n_invalid) == (of_frame.n, of_frame.n_in, of_frame.n_invalid)
     assert of_run.ci == of_frame.ci and 0 < of_run.p_in < 1
     assert int(in_spec(run, specs).sum()) == of_run.n_in
+
+
+def test_clopper_pearson_known_binomial_case():
+    """50 of 100 in spec: R's binom.test(50, 100) gives [0.3983211, 0.6016789]; the bounds are the
+    p at which P(X >= 50) and P(X <= 50) are alpha/2 (Clopper & Pearson 1934)."""
+    from scipy.stats import binom
+
+    lo, hi = proportion_ci(50, 100, 0.95, "clopper-pearson")
+    assert (lo, hi) == pytest.approx((0.3983211, 0.6016789), abs=1e-7)
+    assert binom.sf(49, 100, lo) == pytest.approx(0.025, rel=1e-6)
+    assert binom.cdf(50, 100, hi) == pytest.approx(0.025, rel=1e-6)
+    with pytest.raises(ParameterError, match="confidence = 1.5") as err:
+        proportion_ci(1, 2, confidence=1.5)
+    assert err.value.parameter == "confidence"
+
+
+def _normal_sample(n, mean, std, seed=3):
+    z = np.random.default_rng(seed).standard_normal(n)
+    return mean + std * (z - z.mean()) / z.std(ddof=1)  # sample mean and std exactly as given
+
+
+def test_cp_and_cpk_against_a_hand_calculation():
+    """n = 50, mean 10, s = 0.5 in [8, 13]: Cp = 5/3, Cpk = min(3, 2)/1.5 = 4/3.
+    By hand: Cp interval 5/3 sqrt(chi2(0.025|0.975, 49)/49) = 5/3 sqrt(31.555/49), 5/3 sqrt(70.222/49);
+    Bissell: 4/3 -+ 1.95996 sqrt(1/450 + (16/9)/98) = 4/3 -+ 0.27968."""
+    from celltwin.analysis.uq.specs import capability
+
+    c = capability(_normal_sample(50, 10.0, 0.5), Spec("x", 8.0, 13.0))
+    assert (c["n"], c["mean"], c["std"]) == (50, pytest.approx(10.0), pytest.approx(0.5))
+    assert (c["Cp"], c["Cpk"]) == pytest.approx((5 / 3, 4 / 3), rel=1e-12)
+    assert (c["Cp_low"], c["Cp_high"]) == pytest.approx((1.3375, 1.9952), abs=2e-4)
+    assert (c["Cpk_low"], c["Cpk_high"]) == pytest.approx((4 / 3 - 0.27968, 4 / 3 + 0.27968), abs=1e-5)
+    one_sided = capability(_normal_sample(50, 10.0, 0.5), Spec("x", 8.0, math.inf))
+    assert math.isnan(one_sided["Cp"]) and one_sided["Cpk"] == pytest.approx(4 / 3)  # (10 - 8) / 1.5
+
+
+def test_bissell_interval_covers_the_true_cpk():
+    """Seeded coverage check: normal samples of 50 with true Cpk = 1; the 95 % interval holds it in
+    95 +- 2 % of 1000 repeats (Bissell's approximation is good to about a percent at this n)."""
+    from celltwin.analysis.uq.specs import capability
+
+    rng = np.random.default_rng(11)
+    spec = Spec("x", -3.0, 3.0)
+    hits = [(c := capability(rng.standard_normal(50), spec))["Cpk_low"] <= 1.0 <= c["Cpk_high"]
+            for _ in range(1000)]
+    assert abs(np.mean(hits) - 0.95) < 0.02
+
+
+def test_per_spec_table_carries_units_and_capability(catalog):
+    """yield_of's per-spec rows: the window's unit, the in-spec fraction, and Cp/Cpk of the accepted samples."""
+    m = _normal_sample(400, 14.3, 0.1)
+    res = yield_of({"m_dry": m}, ["m_dry=14.3+-3%"], catalog=catalog, method="clopper-pearson")
+    row = res.per_spec.iloc[0]
+    assert row["unit"] == catalog["m_dry"].unit
+    assert row["Cp"] == pytest.approx(2 * 0.03 * 14.3 / 0.6, rel=1e-9)
+    assert row["Cpk"] == pytest.approx(row["Cp"], rel=1e-9)  # centred
+    assert row["fraction_in"] == 1.0 and row["ci_high"] == 1.0 and row["ci_low"] == pytest.approx(0.025 ** (1 / 400))

@@ -23,6 +23,7 @@ from ...platform.scenario import Scenario, spec_window
 from .sampling import propagate
 
 CI_METHODS = ("wilson", "clopper-pearson")
+CAPABILITY_METHOD = "Cp: chi-square interval; Cpk: Bissell (1990) normal approximation"
 
 
 @dataclass(frozen=True)
@@ -100,36 +101,66 @@ def as_specs(specs, catalog: Catalog) -> list[Spec]:
 
 
 def proportion_ci(k: int, n: int, confidence: float = 0.95, method: str = "wilson") -> tuple[float, float]:
-    """Two-sided confidence interval of a binomial proportion k/n.
+    """Two-sided confidence interval of a binomial proportion k/n (``scipy.stats.binomtest``).
 
     Wilson's score interval is the default (good coverage, never outside [0, 1]);
-    Clopper-Pearson is exact (conservative) and bounds the yield strictly.
+    Clopper-Pearson (scipy's ``"exact"``) is exact and conservative: it bounds the yield strictly.
     """
+    from scipy.stats import binomtest
+
     if n < 1:
-        raise ParameterError(f"n = {n} samples: a yield needs at least 1 sample")
+        raise ParameterError(f"n = {n} samples: a yield needs at least 1 sample", parameter="n", value=n,
+                             valid="[1, inf)")
     if not 0 < confidence < 1:
-        raise ParameterError(f"confidence = {confidence} is outside its valid range (0, 1)")
+        raise ParameterError(f"confidence = {confidence} is outside its valid range (0, 1)",
+                             parameter="confidence", value=confidence, unit="1", valid="(0, 1)")
+    if method not in CI_METHODS:
+        raise ParameterError(f"confidence interval method {method!r} is not one of {', '.join(CI_METHODS)}",
+                             parameter="method", value=method, valid=", ".join(CI_METHODS))
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence, "exact" if method == "clopper-pearson" else "wilson")
+    return float(ci.low), float(ci.high)
+
+
+def capability(values, spec: Spec, confidence: float = 0.95) -> dict[str, float]:
+    """Process capability indices of a sample against one window, with confidence intervals.
+
+    ``Cp = (USL - LSL) / 6 s`` (NaN for a one-sided window) and ``Cpk = min(USL - mean,
+    mean - LSL) / 3 s`` over the finite values. Intervals: Cp's is exact for a normal sample
+    (chi-square on s); Cpk's is Bissell's normal approximation (Bissell 1990, Applied
+    Statistics 39: 331), ``Cpk ± z sqrt(1/(9n) + Cpk^2 / (2(n-1)))``. Both indices assume a
+    normal output; the yield from :func:`yield_of` does not.
+    """
+    from scipy.stats import chi2, norm
+
+    v = np.asarray(values, dtype=float).reshape(-1)
+    v = v[np.isfinite(v)]
+    n = v.size
+    nan = dict.fromkeys(("Cp", "Cp_low", "Cp_high", "Cpk", "Cpk_low", "Cpk_high"), math.nan)
+    if n < 2:
+        return {"n": n, "mean": float(v.mean()) if n else math.nan, "std": math.nan, **nan}
+    mean, std = float(v.mean()), float(v.std(ddof=1))
+    out = {"n": n, "mean": mean, "std": std, **nan}
+    if std == 0:
+        return out
     alpha = 1.0 - confidence
-    if method == "wilson":
-        from scipy.stats import norm
-
-        z = norm.ppf(1 - alpha / 2)
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-        return max(0.0, centre - half), min(1.0, centre + half)
-    if method == "clopper-pearson":
-        from scipy.stats import beta
-
-        low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-        high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-        return low, high
-    raise ParameterError(f"confidence interval method {method!r} is not one of {', '.join(CI_METHODS)}")
+    if math.isfinite(spec.low) and math.isfinite(spec.high):
+        cp = (spec.high - spec.low) / (6 * std)
+        out.update(Cp=cp, Cp_low=cp * math.sqrt(chi2.ppf(alpha / 2, n - 1) / (n - 1)),
+                   Cp_high=cp * math.sqrt(chi2.ppf(1 - alpha / 2, n - 1) / (n - 1)))
+    cpk = min(spec.high - mean, mean - spec.low) / (3 * std)
+    half = float(norm.ppf(1 - alpha / 2)) * math.sqrt(1 / (9 * n) + cpk * cpk / (2 * (n - 1)))
+    out.update(Cpk=cpk, Cpk_low=cpk - half, Cpk_high=cpk + half)
+    return out
 
 
 @dataclass
 class YieldResult:
-    """Probability in spec and scrap rate of a sample, with binomial confidence intervals."""
+    """Probability in spec and scrap rate of a sample, with binomial confidence intervals.
+
+    ``per_spec`` has one row per window: its fraction in spec with its interval, and the
+    capability indices of the accepted samples (:func:`capability`: n, mean, std, Cp, Cpk and
+    their intervals), in the output's catalog ``unit``.
+    """
 
     specs: list[Spec]
     n: int
@@ -193,12 +224,14 @@ def yield_of(values, specs, *, valid=None, confidence: float = 0.95, method: str
     ok = valid.copy()
     rows = []
     for s in specs:
-        inside = s.inside(np.asarray(values[s.name], dtype=float).reshape(-1)) & valid
+        column = np.asarray(values[s.name], dtype=float).reshape(-1)
+        inside = s.inside(column) & valid
         ok &= inside
         k = int(inside.sum())
         lo, hi = proportion_ci(k, n, confidence, method)
-        rows.append({"spec": s.text, "name": s.name, "low": s.low, "high": s.high,
-                     "fraction_in": k / n, "ci_low": lo, "ci_high": hi})
+        rows.append({"spec": s.text, "name": s.name, "unit": catalog[s.name].unit if s.name in catalog else "",
+                     "low": s.low, "high": s.high, "fraction_in": k / n, "ci_low": lo, "ci_high": hi,
+                     **capability(column[valid], s, confidence)})
     k = int(ok.sum())
     return YieldResult(specs, n, k, int((~valid).sum()), confidence, method,
                        proportion_ci(k, n, confidence, method), pd.DataFrame(rows))
