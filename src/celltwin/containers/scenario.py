@@ -14,6 +14,11 @@ Three sections of its own, translated through the generic scenario's hook (:meth
   they become options of the cell container, which checks the set against ``[materials] AM``.
 - ``[targets]`` states structural or performance targets and the free settings; they are
   checked here and solved by :func:`celltwin.analysis.design.targets.with_targets`.
+
+A scenario with two lines (``[lines.cathode]``, ``[lines.anode]``, see
+:mod:`celltwin.platform.scenario`) names its materials per line; there the active material's
+reversible specific capacity ``q_AM`` comes from the library too (the practical capacity
+where the library has one, else the theoretical), for the assembly's N/P ratio.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
 ELECTRODE_CHAIN = ("mixing", "dispersion", "coating", "drying", "calendering")
 CELL_KEYS = ("parameter_set", "bpx", "override")
 DENSITY_UNIT = "g/cm^3"
+CAPACITY_UNIT = "mA*h/g"
 
 
 @dataclass
@@ -47,6 +53,7 @@ class ElectrodeScenario(Scenario):
     default_chain = ELECTRODE_CHAIN
     cell_settings = {"current_density": CellSetting(1.0, "mA/cm^2", 0.0, "discharge current density")}
     extra_sections = ("materials", "cell", "targets")
+    line_sections = ("materials",)
 
     #: what the scenario's own sections did that a study should report (warning records)
     notes: list[dict[str, Any]] = field(default_factory=list)
@@ -74,8 +81,22 @@ class ElectrodeScenario(Scenario):
         return dict(self.extras.get("targets", {}))
 
     @classmethod
+    def load_line(cls, name: str, table: Mapping[str, Any], base: Path | None) -> ElectrodeScenario:
+        """A line with ``q_AM`` from the library when its active material is named and has a capacity."""
+        table = copy.deepcopy(dict(table)) if isinstance(table, Mapping) else table
+        am = table.get("materials", {}).get("AM") if isinstance(table, Mapping) else None
+        if isinstance(am, str):
+            capacity = specific_capacity(am)
+            if capacity is not None:
+                table.setdefault("parameters", {}).setdefault("q_AM", {"value": capacity, "unit": CAPACITY_UNIT})
+        return cast(ElectrodeScenario, super().load_line(name, table, base))
+
+    @classmethod
     def expand(cls, data: dict[str, Any], base: Path | None) -> dict[str, Any]:
         data = copy.deepcopy(data)
+        if data.get("lines") and data.get("materials"):
+            raise ScenarioError("[materials]: a scenario with [lines] names its materials per line, in "
+                                "[lines.NAME.materials]", parameter="materials")
         params = data.setdefault("parameters", {})
         for key, rho in _densities(data).items():
             params.setdefault(key, {"value": rho, "unit": DENSITY_UNIT})
@@ -101,9 +122,19 @@ class ElectrodeScenario(Scenario):
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> ElectrodeScenario:
         sc = cast(ElectrodeScenario, super().from_dict(raw, source=source, base=base))
-        sc.notes = _density_notes(dict(raw))
+        sc.notes = _density_notes(dict(raw)) + [
+            {**note, "parameter": f"{name}.{note['parameter']}", "message": f"{name} line: {note['message']}"}
+            for name, line in sc.lines.items() for note in cast(ElectrodeScenario, line).notes]
         _check_targets(sc)
         return sc
+
+
+def specific_capacity(name: str) -> float | None:
+    """The library's reversible specific capacity of active material ``name`` (mAh/g): the
+    practical one where recorded, else the theoretical; None when it has neither."""
+    m = material(name, kind="active")
+    fact = m.facts.get("capacity_practical") or m.facts.get("capacity_theoretical")
+    return None if fact is None else float(convert(fact.value, fact.unit, CAPACITY_UNIT))
 
 
 def _named(data: Mapping[str, Any]) -> dict[str, str]:

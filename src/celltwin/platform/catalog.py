@@ -9,16 +9,19 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ParameterError, first_offending, unknown
+from .errors import ParameterError, closest, first_offending, unknown
 from .units import check_unit, unit_suffix
 
 DOMAINS = ("formulation", "raw-material", "process", "structural", "battery-model", "performance")
+
+#: joins a line's name to a parameter's: ``line.name``
+LINE_SEPARATOR = "."
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class Catalog:
     entries: dict[str, Parameter] = field(default_factory=dict)
     templates: dict[str, dict] = field(default_factory=dict)
     component_names: dict[str, str] = field(default_factory=dict)
+    #: names of the lines whose entries this catalog holds as ``line.name`` (none for one line)
+    lines: tuple[str, ...] = ()
 
     @classmethod
     def from_toml(cls, path: str | Path | None = None) -> Catalog:
@@ -107,6 +112,33 @@ class Catalog:
                 cat.add(_entry(name, spec))
         return cat
 
+    def with_lines(self, lines: Mapping[str, Catalog]) -> Catalog:
+        """A copy that also holds every entry of each line's catalog as ``line.name``: the catalog
+        of a scenario with several lines. Its own entries (the shared, unqualified ones) stay."""
+        cat = Catalog(dict(self.entries), dict(self.templates), dict(self.component_names), tuple(lines))
+        for line, sub in lines.items():
+            if not line.isidentifier():
+                raise ParameterError(f"line name {line!r} must be an identifier (letters, digits, _)",
+                                     parameter=line, valid="an identifier")
+            for name, entry in sub.entries.items():
+                q = qualified(line, name)
+                cat.entries[q] = replace(entry, name=q, description=f"{entry.description} ({line} line)")
+        return cat
+
+    def qualify(self, name: str) -> str:
+        """The entry a name means: itself if the catalog holds it, else the one line's ``line.name``;
+        a name that two lines hold is refused naming both, an unknown one naming the closest."""
+        if name in self.entries:
+            return name
+        candidates = [qualified(line, name) for line in self.lines if qualified(line, name) in self.entries]
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1:
+            raise ParameterError(f"parameter {name!r} is ambiguous in a scenario with lines "
+                                 f"{', '.join(self.lines)}: write {' or '.join(map(repr, candidates))}",
+                                 parameter=name, valid=", ".join(candidates))
+        raise ParameterError(f"unknown parameter {name!r}{closest(name, self.entries)}", parameter=name)
+
     def __contains__(self, name: str) -> bool:
         return name in self.entries
 
@@ -130,6 +162,11 @@ class Catalog:
                  "valid range": p.range_text, "reference": p.reference, "description": p.description}
                 for p in self.entries.values()]
         return pd.DataFrame(rows)
+
+
+def qualified(line: str, name: str) -> str:
+    """``line.name``: the name of a line's parameter in a scenario with several lines."""
+    return f"{line}{LINE_SEPARATOR}{name}"
 
 
 def _entry(name: str, spec: Mapping) -> Parameter:

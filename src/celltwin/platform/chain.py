@@ -14,8 +14,8 @@ from dataclasses import replace
 import networkx as nx
 import numpy as np
 
-from .catalog import Catalog
-from .container import Container, Limit
+from .catalog import Catalog, qualified
+from .container import Arrays, Container, Limit
 from .errors import ChainError, ParameterError, UnitError, closest, first_offending
 from .units import affine
 
@@ -53,7 +53,8 @@ class ProcessChain:
         producers: dict[str, list[str]] = {}
         g = self.graph
         for c in self.containers:
-            g.add_node(c.name, kind="container", container_kind=c.kind, label=c.name)
+            g.add_node(c.name, kind="container", container_kind=c.kind, label=c.name,
+                       line=getattr(c, "line", ""))
             self._convert_in[c.name] = self._conversions(c, c.inputs(), "input", problems)
             self._convert_out[c.name] = self._conversions(c, c.outputs(), "output", problems)
             for p in c.outputs():
@@ -66,8 +67,9 @@ class ProcessChain:
         for p in list(g.nodes):
             if g.nodes[p].get("kind") != "container":
                 entry = self.catalog.entries.get(p)
+                line = p.split(".", 1)[0] if p.split(".", 1)[0] in self.catalog.lines else ""
                 g.nodes[p].update(kind="parameter", domain=entry.domain if entry else "unknown",
-                                  unit=entry.unit if entry else "", label=p)
+                                  unit=entry.unit if entry else "", label=p, line=line)
         for p, names in producers.items():
             if len(names) > 1:
                 problems.append(f"parameter {p!r} is produced by more than one container: {', '.join(names)}")
@@ -242,6 +244,60 @@ class ProcessChain:
                  fixed: Mapping[str, float], complete: Callable[[dict], dict] | None = None) -> NestedChain:
         """Collapse the chain into f(X) over ``inputs``; see :class:`NestedChain`."""
         return NestedChain(self, inputs, outputs, fixed, complete)
+
+
+class LineContainer(Container):
+    """A container of one line in a scenario with several lines: every parameter it reads or
+    writes is the line's own, ``line.name``, so that two lines of the same steps wire into one
+    chain without meeting; the containers after the lines read ``line.name`` explicitly.
+
+    Everything else (options, physical limits, design space, recorded failures) is the wrapped
+    container's, with the names qualified.
+    """
+
+    def __init__(self, inner: Container, line: str):
+        self.inner, self.line = inner, line
+        self.name = qualified(line, inner.name)  # type: ignore[misc]  # the instance's own name
+        self.kind = inner.kind  # type: ignore[misc]
+        self.components, self.settings = inner.components, inner.settings
+
+    def __getattr__(self, attr: str):
+        if attr == "inner":  # not yet set (unpickling): no recursion
+            raise AttributeError(attr)
+        return getattr(self.inner, attr)
+
+    def _own(self, values: Arrays) -> dict[str, np.ndarray]:
+        cut = len(self.line) + 1
+        return {k[cut:]: v for k, v in values.items() if k.startswith(self.line + ".")}
+
+    def inputs(self) -> dict[str, str]:
+        return {qualified(self.line, p): u for p, u in self.inner.inputs().items()}
+
+    def outputs(self) -> dict[str, str]:
+        return {qualified(self.line, p): u for p, u in self.inner.outputs().items()}
+
+    def evaluate(self, inputs: Arrays) -> dict[str, np.ndarray]:
+        return {qualified(self.line, k): v for k, v in self.inner.evaluate(self._own(inputs)).items()}
+
+    def constraints(self, inputs: Arrays) -> list[tuple[np.ndarray, str]]:
+        return [(bad, f"{self.line} line: {message}") for bad, message in self.inner.constraints(self._own(inputs))]
+
+    def limits(self, inputs: Mapping[str, float]) -> list[Limit]:
+        return [replace(lim, parameter=qualified(self.line, lim.parameter),
+                        depends=tuple(qualified(self.line, d) for d in lim.depends))
+                for lim in self.inner.limits(self._own(inputs))]
+
+    def design_space(self) -> dict[str, tuple[float, float]]:
+        return {qualified(self.line, p): r for p, r in self.inner.design_space().items()}
+
+    def corrections(self) -> dict[str, float]:
+        return self.inner.corrections()
+
+    def describe(self) -> str:
+        return f"{self.line} line: {self.inner.describe()}"
+
+    def __repr__(self) -> str:
+        return f"LineContainer({self.line!r}, {self.inner!r})"
 
 
 class NestedChain:

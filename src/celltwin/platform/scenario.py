@@ -30,6 +30,18 @@ So a distribution keeps its shape and its position relative to the nominal. A ne
 standard deviation (``stds``) sets ``std`` directly; for a fixed parameter it makes the
 parameter normal. A value given for the balance parameter fixes it (it no longer closes
 the balance). ``fix`` drops a parameter's distribution and keeps its (new) nominal.
+
+Several lines in one scenario
+-----------------------------
+A ``[lines.NAME]`` table holds one line: its ``chain``, ``components``, ``parameters``,
+``containers`` and the domain's line sections (:attr:`Scenario.line_sections`). Each line
+is loaded as a scenario of its own and its parameters become ``NAME.parameter`` in the
+whole scenario; its containers are wrapped (:class:`~celltwin.platform.chain.LineContainer`)
+so that two lines of the same steps never share a parameter. ``[scenario] chain`` then
+names the steps after the lines, whose inputs are line-qualified names, and the scenario's
+own ``[parameters]``, ``[correlations]``, ``[segments]`` and ``[specs]`` may name any
+parameter of any line. An unqualified name means the one line that has it; a name two
+lines have is refused naming both (:meth:`Catalog.qualify`).
 """
 from __future__ import annotations
 
@@ -46,14 +58,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import schema
-from .catalog import Catalog, default_catalog
-from .chain import ProcessChain
+from .catalog import Catalog, default_catalog, qualified
+from .chain import LineContainer, ProcessChain
 from .errors import ParameterError, ScenarioError, UnitError, closest, unknown
 from .registry import containers as registry
 from .uncertainty import DISTRIBUTIONS, METHODS, Uncertain, check_correlation, joint_distribution, read_column, sample
 from .units import affine, convert, unit_suffix
 
-SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs")
+SECTIONS = ("scenario", "parameters", "containers", "correlations", "segments", "study", "specs", "lines")
+#: keys of a ``[lines.NAME]`` table (besides the domain's :attr:`Scenario.line_sections`)
+LINE_KEYS = ("chain", "components", "description", "parameters", "containers")
 SCENARIO_KEYS = ("name", "description", "chain", "cell", "components")
 PARAM_KEYS = ("value", "unit", "std", "rel_std", "distribution", "low", "high", "data", "column")
 
@@ -109,6 +123,8 @@ class Scenario:
     cell_settings: ClassVar[dict[str, CellSetting]] = {}
     #: further sections a domain reads (translated by :meth:`expand`, kept in ``extras``)
     extra_sections: ClassVar[tuple[str, ...]] = ()
+    #: of those, the ones a ``[lines.NAME]`` table may hold
+    line_sections: ClassVar[tuple[str, ...]] = ()
 
     name: str
     chain_steps: list[str]
@@ -127,6 +143,11 @@ class Scenario:
     source: str = ""
     specs: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (low, high), catalog unit
     extras: dict[str, Any] = field(default_factory=dict)  # the domain's own sections, as given
+    #: the lines of a scenario with several (their steps, components and container options;
+    #: their values live in this scenario, qualified ``line.name``)
+    lines: dict[str, Scenario] = field(default_factory=dict)
+    #: each line's balance parameter (qualified) -> the rest of its group (qualified)
+    line_balances: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def balance_group(cls, components: Sequence[str]) -> list[str]:
@@ -138,6 +159,24 @@ class Scenario:
         """The file's data with the domain's own sections (:attr:`extra_sections`) translated
         into the generic ones, e.g. named materials into parameter values; nothing here."""
         return data
+
+    @classmethod
+    def load_line(cls, name: str, table: Mapping[str, Any], base: Path | None) -> Scenario:
+        """The ``[lines.NAME]`` table loaded as a scenario of its own (its names unqualified)."""
+        where = f"[lines.{name}]"
+        if not isinstance(table, Mapping):
+            raise ScenarioError(f"{where} must be a table, got {table!r}", path=where)
+        if not name.isidentifier():
+            raise ScenarioError(f"{where}: a line's name must be an identifier (letters, digits, _)", parameter=name)
+        check_keys(where, table, LINE_KEYS + cls.line_sections)
+        raw = {"scenario": {"name": name, **{k: table[k] for k in ("chain", "components", "description")
+                                              if k in table}},
+               **{k: table[k] for k in ("parameters", "containers", *cls.line_sections) if k in table}}
+        try:
+            return cls.from_dict(raw, source=where, base=base)
+        except (ScenarioError, ParameterError) as exc:
+            fields = {k: getattr(exc, k, None) for k in ("parameter", "value", "unit", "valid")}
+            raise type(exc)(f"{where} {exc}", **fields, path=where) from None
 
     # -- loading ------------------------------------------------------------------
     @classmethod
@@ -171,6 +210,7 @@ class Scenario:
             if section in data and not isinstance(data[section], Mapping):
                 raise ScenarioError(f"[{section}] must be a table, got {data[section]!r}", path=f"[{section}]")
         extras = {k: data[k] for k in cls.extra_sections if k in data}
+        lines = {name: cls.load_line(name, table, base) for name, table in data.get("lines", {}).items()}
         check_keys("[scenario]", data.get("scenario", {}), SCENARIO_KEYS + tuple(cls.cell_settings))
         schema.check(schema.ScenarioHead, "[scenario]", data.get("scenario", {}))  # before the domain reads it
         data = cls.expand(data, base)
@@ -182,7 +222,11 @@ class Scenario:
         cell = parsed.cell
         if cell is not None:
             registry.get(cell)
-        components = tuple(parsed.components if parsed.components is not None else cls.default_components)
+        if lines and parsed.components is not None:
+            raise ScenarioError("[scenario] components: a scenario with [lines] gives the components of each line "
+                                "in its table", parameter="components")
+        components = () if lines else tuple(parsed.components if parsed.components is not None
+                                            else cls.default_components)
         twice = sorted({c for c in components if components.count(c) > 1})
         if twice:
             raise ScenarioError(f"[scenario] components: {', '.join(map(repr, twice))} listed more than once; each "
@@ -190,15 +234,27 @@ class Scenario:
         if len(set(steps)) < len(steps):
             raise ScenarioError(f"[scenario] chain: a step is listed more than once: {steps}", parameter="chain")
         catalog = default_catalog(components)
+        if lines:
+            catalog = catalog.with_lines({name: line.catalog for name, line in lines.items()})
         cell_options = {k: setting.check(k, head.get(k, setting.default)) for k, setting in cls.cell_settings.items()}
         group = cls.balance_group(components)
 
         fixed: dict[str, float] = {}
         uncertain: dict[str, Uncertain] = {}
         balance = None
-        for pname, spec in data.get("parameters", {}).items():
-            if pname not in catalog:
-                raise ScenarioError(f"[parameters]: unknown parameter {pname!r}{closest(pname, catalog)}")
+        line_balances: dict[str, tuple[str, ...]] = {}
+        for name, line in lines.items():
+            fixed.update({qualified(name, k): v for k, v in line.fixed.items()})
+            uncertain.update({qualified(name, k): dataclasses.replace(u, name=qualified(name, k))
+                              for k, u in line.uncertain.items()})
+            if line.balance:
+                line_balances[qualified(name, line.balance)] = tuple(
+                    qualified(name, w) for w in line.balance_group(line.components) if w != line.balance)
+        for raw_name, spec in data.get("parameters", {}).items():
+            pname = _qualify(catalog, raw_name, "[parameters]")
+            if pname in fixed or pname in uncertain or pname in line_balances:
+                raise ScenarioError(f"[parameters]: {pname} is given twice, in [parameters] and in its line's "
+                                    "table; give it once", parameter=pname)
             entry = catalog[pname]
             if spec == "balance":
                 if pname not in group or balance is not None:
@@ -238,7 +294,9 @@ class Scenario:
         for a, row in data.get("correlations", {}).items():
             if not isinstance(row, Mapping):
                 raise ScenarioError(f"[correlations] {a} = {row!r}: write {a} = {{ OTHER = rho }}", parameter=a)
+            a = _qualify(catalog, a, "[correlations]") if lines else a
             for b, rho in row.items():
+                b = _qualify(catalog, b, "[correlations]") if lines else b
                 for n in (a, b):
                     if n not in uncertain:
                         raise ScenarioError(f"[correlations]: {n!r} is not an uncertain parameter"
@@ -262,9 +320,11 @@ class Scenario:
         seg = schema.check(schema.SegmentsTable, "[segments]", data.get("segments", {}))
         segments = Segments(count=seg.count)
         for pname, spread in seg.between.items():
+            pname = _qualify(catalog, pname, "[segments.between]") if lines else pname
             segments.between[pname] = _spread(f"[segments.between] {pname}", pname, spread.model_dump(),
                                               catalog, nominal, "std")
         for pname, drift in seg.drift.items():
+            pname = _qualify(catalog, pname, "[segments.drift]") if lines else pname
             segments.drift[pname] = _spread(f"[segments.drift] {pname}", pname, drift.model_dump(), catalog,
                                             nominal, "per_segment")
         study = schema.check(schema.StudyTable, "[study]", data.get("study", {})).model_dump()
@@ -273,7 +333,10 @@ class Scenario:
                  components=components, catalog=catalog, fixed=fixed, uncertain=uncertain, balance=balance,
                  container_options=options, correlation=correlation, segments=segments, study=study,
                  cell=cell, cell_options=cell_options, description=head.get("description", ""), source=source,
-                 specs={k: spec_window(k, v, catalog) for k, v in data.get("specs", {}).items()}, extras=extras)
+                 specs={(_qualify(catalog, k, "[specs]") if lines else k): spec_window(
+                     _qualify(catalog, k, "[specs]") if lines else k, v, catalog)
+                     for k, v in data.get("specs", {}).items()},
+                 extras=extras, lines=lines, line_balances=line_balances)
         sc.build_chain()  # every structural problem is reported at load time
         return sc
 
@@ -283,6 +346,8 @@ class Scenario:
         if self.balance:
             others = [w for w in self.balance_group(self.components) if w != self.balance]
             values[self.balance] = 1.0 - sum(values[w] for w in others)
+        for name, others in self.line_balances.items():
+            values[name] = 1.0 - sum(values[w] for w in others)
         return values
 
     def nominal(self) -> dict[str, float]:
@@ -291,10 +356,12 @@ class Scenario:
 
     @property
     def given(self) -> set[str]:
-        return set(self.fixed) | set(self.uncertain) | ({self.balance} if self.balance else set())
+        return set(self.fixed) | set(self.uncertain) | ({self.balance} if self.balance else set()) \
+            | set(self.line_balances)
 
     def containers(self, with_cell: bool = True) -> list:
-        out = [registry.get(n)(self.components, **self.container_options.get(n, {})) for n in self.chain_steps]
+        out = [LineContainer(c, name) for name, line in self.lines.items() for c in line.containers(with_cell=False)]
+        out += [registry.get(n)(self.components, **self.container_options.get(n, {})) for n in self.chain_steps]
         return out + [self.cell_container()] if with_cell and self.cell else out
 
     def cell_container(self, name: str | None = None):
@@ -338,17 +405,14 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as resolved: defaults filled in, values in catalog units."""
-        params: dict[str, Any] = dict(self.fixed)
-        for k, u in self.uncertain.items():
-            spec = {"value": u.value, "distribution": u.distribution}
-            spec.update({key: getattr(u, key) for key in ("std", "low", "high") if getattr(u, key) is not None})
-            if u.data is not None:
-                spec["data"] = list(u.data)
-            params[k] = spec
-        if self.balance:
-            params[self.balance] = "balance"
+        line_names = {qualified(name, k) for name, line in self.lines.items() for k in line.catalog}
+        params = _parameter_table({k: v for k, v in self.fixed.items() if k not in line_names},
+                                  {k: u for k, u in self.uncertain.items() if k not in line_names},
+                                  [self.balance] if self.balance else [])
         head = {"name": self.name, "chain": self.chain_steps, "components": list(self.components),
                 **self.cell_options}
+        if self.lines:
+            del head["components"]
         if self.cell:
             head["cell"] = self.cell
         if self.description:
@@ -356,6 +420,8 @@ class Scenario:
         out = {"scenario": head, "parameters": params, "study": dict(self.study), **copy.deepcopy(self.extras)}
         if self.container_options:
             out["containers"] = self.container_options
+        if self.lines:
+            out["lines"] = {name: self._line_table(name) for name in self.lines}
         if self.correlation is not None:
             names = list(self.uncertain)
             out["correlations"] = {a: {b: float(self.correlation[i, j]) for j, b in enumerate(names)
@@ -370,6 +436,22 @@ class Scenario:
                                "between": {k: {"std": v} for k, v in self.segments.between.items()},
                                "drift": {k: {"per_segment": v} for k, v in self.segments.drift.items()}}
         return out
+
+    def _line_table(self, name: str) -> dict[str, Any]:
+        """A line's ``[lines.NAME]`` table as resolved, with this scenario's (maybe varied) values."""
+        line = self.lines[name].to_dict()
+        head = line.pop("scenario")
+        prefix = qualified(name, "")
+        table: dict[str, Any] = {"chain": head["chain"], "components": head["components"]}
+        if head.get("description"):
+            table["description"] = head["description"]
+        table["parameters"] = _parameter_table(
+            {k[len(prefix):]: v for k, v in self.fixed.items() if k.startswith(prefix)},
+            {k[len(prefix):]: dataclasses.replace(u, name=k[len(prefix):])
+             for k, u in self.uncertain.items() if k.startswith(prefix)},
+            [b[len(prefix):] for b in self.line_balances if b.startswith(prefix)])
+        table.update({k: line[k] for k in ("containers", *self.line_sections) if k in line})
+        return table
 
     def to_toml(self) -> str:
         import tomli_w
@@ -391,9 +473,9 @@ class Scenario:
         The order of the uncertain inputs is kept (it decides which uniform of a seeded
         sample feeds which input); a newly uncertain input comes last.
         """
-        values, scales, stds = (_numbers(kind, table) for kind, table in
+        values, scales, stds = (_numbers(kind, table, self.catalog) for kind, table in
                                 (("value", values), ("scale", scales), ("std", stds)))
-        fix = set(fix)
+        fix = {self.catalog.qualify(k) if self.lines else k for k in fix}
         for k in [*values, *scales, *stds, *fix]:
             if k not in self.catalog:
                 raise ParameterError(f"unknown parameter {k!r}{closest(k, self.catalog)}", parameter=k)
@@ -411,6 +493,7 @@ class Scenario:
                                          valid="(0, inf)")
         fixed, uncertain = dict(self.fixed), dict(self.uncertain)
         balance = None if self.balance in values or self.balance in fix else self.balance
+        line_balances = {k: v for k, v in self.line_balances.items() if k not in values and k not in fix}
         for k in dict.fromkeys([*values, *scales, *stds, *fix]):
             u = uncertain.get(k)
             if u is None:
@@ -429,17 +512,42 @@ class Scenario:
                 del uncertain[k]
                 continue
             uncertain[k] = moved(u, values.get(k), scales.get(k), stds.get(k))
-        return dataclasses.replace(self, fixed=fixed, uncertain=uncertain, balance=balance)
+        return dataclasses.replace(self, fixed=fixed, uncertain=uncertain, balance=balance,
+                                   line_balances=line_balances)
 
 
-def _numbers(kind: str, table: Mapping[str, Any] | None) -> dict[str, float]:
-    """``name -> float`` for :meth:`Scenario.varied`; a non-number is refused naming the parameter."""
+def _numbers(kind: str, table: Mapping[str, Any] | None, catalog: Catalog) -> dict[str, float]:
+    """``name -> float`` for :meth:`Scenario.varied`; a non-number is refused naming the parameter.
+    In a scenario with lines an unqualified name becomes its line's (ambiguous ones are refused)."""
     out = {}
     for k, v in (table or {}).items():
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
             raise ParameterError(f"{kind} of {k} = {v!r} must be a number", parameter=k, value=v)
-        out[k] = float(v)
+        out[catalog.qualify(k) if catalog.lines else k] = float(v)
     return out
+
+
+def _qualify(catalog: Catalog, name: str, where: str) -> str:
+    """:meth:`Catalog.qualify` with the scenario table named in the error."""
+    try:
+        return catalog.qualify(name)
+    except ParameterError as exc:
+        raise ScenarioError(f"{where}: {exc}", parameter=name, valid=exc.valid) from None
+
+
+def _parameter_table(fixed: Mapping[str, float], uncertain: Mapping[str, Uncertain],
+                     balances: Sequence[str]) -> dict[str, Any]:
+    """A ``[parameters]`` table as resolved (catalog units) from values and distributions."""
+    params: dict[str, Any] = dict(fixed)
+    for k, u in uncertain.items():
+        spec = {"value": u.value, "distribution": u.distribution}
+        spec.update({key: getattr(u, key) for key in ("std", "low", "high") if getattr(u, key) is not None})
+        if u.data is not None:
+            spec["data"] = list(u.data)
+        params[k] = spec
+    for b in balances:
+        params[b] = "balance"
+    return params
 
 
 #: distributions with a standard deviation that :meth:`Scenario.varied` can set
