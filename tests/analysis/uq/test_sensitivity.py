@@ -185,3 +185,56 @@ def test_plot_of_a_multi_output_result_writes_a_file(tmp_path):
     assert len(fig.axes) == 2  # one panel per output
     res.plot(tmp_path / "st.png", column="S_U")
     assert (tmp_path / "st.png").exists()
+
+
+def _noisy_linear(seed):
+    """y = a . x + noise: a PCE cannot be exact, so the training size matters."""
+    rng = np.random.default_rng(seed)
+    return lambda X: X @ A + rng.normal(0.0, 1.5, len(X))
+
+
+def test_bootstrap_interval_holds_the_index_and_narrows_with_n():
+    """Seeded: the interval is centred on the reported S and its width falls about as 1/sqrt(N)
+    (8x the runs: sqrt(8) = 2.8x narrower; with 40 replicates each se is itself uncertain by about
+    11 %, so each input > 1.6x and their mean > 2.2x); the same seeds give the same interval."""
+    from celltwin.analysis.uq.sensitivity import bootstrap
+
+    widths = {}
+    for n in (200, 1600):
+        res = ancova(_noisy_linear(5), correlated_normals(), n=n, degree=1, seed=3)
+        ci = bootstrap(res, n_boot=40, seed=4, n_eval=5000)
+        assert ((ci["S_low"] < ci["S"]) & (ci["S"] < ci["S_high"])).all()
+        np.testing.assert_allclose(ci["S"].to_numpy(), res.indices["S"].to_numpy())
+        assert list(ci.index.get_level_values("input")) == ["a", "b", "c"] and (ci["n_boot"] == 40).all()
+        widths[n] = (ci["S_high"] - ci["S_low"]).to_numpy()
+    ratio = widths[200] / widths[1600]
+    assert (ratio > 1.6).all() and ratio.mean() > 2.2
+    res = ancova(_noisy_linear(5), correlated_normals(), n=200, degree=1, seed=3)
+    again = ancova(_noisy_linear(5), correlated_normals(), n=200, degree=1, seed=3)
+    pd.testing.assert_frame_equal(bootstrap(res, n_boot=40, seed=4, n_eval=5000),
+                                  bootstrap(again, n_boot=40, seed=4, n_eval=5000))
+
+
+def test_convergence_in_n_settles_on_the_full_sample_index():
+    """Indices refitted on the first n rows: the last size is the full sample and equals the result's S."""
+    from celltwin.analysis.uq.sensitivity import convergence
+
+    dist = correlated_normals()
+    res = ancova(lambda X: X @ A, dist, n=400, seed=2)
+    table = convergence(res, seed=2, n_eval=50_000)
+    assert sorted(set(table["n"])) == [50, 100, 200, 400]
+    last = table[table["n"] == 400].set_index("input")["S"]
+    # same training rows and degree search as ancova(); only the evaluation sample differs
+    np.testing.assert_allclose(last.to_numpy(), res.indices["S"].to_numpy(), atol=0.01)
+    for n in (50, 100, 200):  # a linear model is exact at every size: all sizes agree
+        np.testing.assert_allclose(table[table["n"] == n]["S"].to_numpy(), last.to_numpy(), atol=0.01)
+
+
+def test_bootstrap_needs_an_ancova_result():
+    from celltwin.analysis.uq.sensitivity import bootstrap
+
+    res = sobol(ishigami, uniform3(), n=200, degree=4, seed=1)
+    with pytest.raises(ParameterError, match="result of ancova"):
+        bootstrap(res)
+    with pytest.raises(ParameterError, match="n_boot = 3"):
+        bootstrap(ancova(lambda X: X @ A, correlated_normals(), n=100, seed=1), n_boot=3)

@@ -21,12 +21,15 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ...metamodels.pce import Q2_THRESHOLD, Surrogate, fit_pce
 from ...platform.errors import ParameterError
+
+ANCOVA_METHOD = "ANCOVA on a least-squares PCE (OpenTURNS)"
 
 
 class SurrogateWarning(UserWarning):
@@ -49,6 +52,8 @@ class SensitivityResult:
     dropped: int = 0
     validation: dict[str, dict] = field(default_factory=dict)
     surrogates: dict[str, Surrogate] = field(default_factory=dict, repr=False)
+    distribution: Any = field(default=None, repr=False)
+    """The OpenTURNS joint distribution of the inputs (what :func:`bootstrap` and :func:`convergence` need)."""
 
     @property
     def ok(self) -> bool:
@@ -211,7 +216,6 @@ def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int
         (``output``, ``input``), so ``result.loc[name]`` is one output's table; the fitted
         PCEs are in ``surrogates``.
     """
-    import openturns as ot
 
     seed = _resolve_seed(seed)
     names = input_names(distribution)
@@ -227,14 +231,119 @@ def ancova(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int
             continue
         s = fit_pce(X, Y[:, j], measure, degree=degree, max_degree=max_degree, output=out)
         fitted.append(s)
-        result = ot.ANCOVA(s.result, evaluation)
-        S = np.asarray(result.getIndices())
-        S_U = np.asarray(result.getUncorrelatedIndices())
-        blocks[out] = pd.DataFrame({"S": S, "S_U": S_U, "S_C": S - S_U, "Q2": s.q2},
-                                   index=pd.Index(names, name="input"))
+        blocks[out] = _ancova_of(s, evaluation, names)
     _flag(fitted)
-    return SensitivityResult(_frame(blocks, one_d), "ANCOVA on a least-squares PCE (OpenTURNS)", seed, dropped,
-                             {s.output: s.validation() for s in fitted}, {s.output: s for s in fitted})
+    return SensitivityResult(_frame(blocks, one_d), ANCOVA_METHOD, seed, dropped,
+                             {s.output: s.validation() for s in fitted}, {s.output: s for s in fitted},
+                             distribution)
+
+
+def _ancova_of(s: Surrogate, evaluation, names: Sequence[str]) -> pd.DataFrame:
+    """ANCOVA indices of one fitted PCE, estimated on the (correlated) ``evaluation`` sample."""
+    import openturns as ot
+
+    result = ot.ANCOVA(s.result, evaluation)
+    S = np.asarray(result.getIndices())
+    S_U = np.asarray(result.getUncorrelatedIndices())
+    return pd.DataFrame({"S": S, "S_U": S_U, "S_C": S - S_U, "Q2": s.q2}, index=pd.Index(names, name="input"))
+
+
+def _check_ancova(result: SensitivityResult) -> None:
+    if result.method != ANCOVA_METHOD or result.distribution is None:
+        raise ParameterError("bootstrap and convergence take a result of ancova() (it carries its distribution)",
+                             parameter="result")
+
+
+def _training(result: SensitivityResult, outputs: Sequence[str] | None) -> Iterator[tuple[str, Surrogate, np.ndarray,
+                                                                                          np.ndarray]]:
+    """(output, surrogate, X, y) of the ANCOVA result's fitted outputs: the samples its PCEs were trained on."""
+    outputs = list(result.surrogates) if outputs is None else [o for o in outputs if o in result.surrogates]
+    for out in outputs:
+        s = result.surrogates[out]
+        yield (out, s, np.asarray(s.result.getInputSample()), np.asarray(s.result.getOutputSample())[:, 0])
+
+
+def bootstrap(result: SensitivityResult, *, n_boot: int = 100, confidence: float = 0.95, seed: int | None = None,
+              n_eval: int = 10_000, outputs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Bootstrap confidence intervals of ANCOVA indices (Efron & Tibshirani 1993, standard interval, §13.3).
+
+    The training rows of each output's PCE are resampled with replacement ``n_boot`` times;
+    each replicate is refitted at the degree chosen on the full sample and its indices are
+    read as :func:`ancova` reads them, on a fresh correlated evaluation sample of ``n_eval``
+    rows. The interval so holds both errors of the estimate: the finite training sample (the
+    model runs; it dominates for a Monte Carlo of an expensive model) and the finite
+    evaluation sample (it dominates where the PCE is exact, e.g. a cheap nested chain). With
+    ``n_eval`` below the point estimate's evaluation size the interval is conservative. The
+    interval is the normal one, ``S -+ z se`` with ``se`` the replicates' standard deviation: it is
+    centred on the reported index (a percentile interval of a few dozen replicates at a smaller
+    ``n_eval`` need not contain it).
+
+    Returns a frame indexed by (``output``, ``input``) with ``S`` (of ``result``), ``S_low``,
+    ``S_high`` (the ``confidence`` interval), ``S_boot_std`` (se) and ``n_boot``.
+    SALib's ``bootstrap`` options resample its own estimators' model runs; here the estimator is
+    the OpenTURNS PCE, so the resampling is written out.
+    """
+    _check_ancova(result)
+    if n_boot < 10:
+        raise ParameterError(f"n_boot = {n_boot} bootstrap replicates are too few for an interval (at least 10)",
+                             parameter="n_boot", value=n_boot, valid="[10, inf)")
+    if not 0 < confidence < 1:
+        raise ParameterError(f"confidence = {confidence} is outside its valid range (0, 1)",
+                             parameter="confidence", value=confidence, unit="1", valid="(0, 1)")
+    seed = _resolve_seed(seed if seed is not None else result.seed)
+    names = input_names(result.distribution)
+    measure = independent(result.distribution)
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    blocks = {}
+    for out, s, X, y in _training(result, outputs):
+        reps = np.empty((n_boot, len(names)))
+        with _seeded(seed):
+            for b in range(n_boot):
+                rows = rng.integers(0, len(y), len(y))
+                fit = fit_pce(X[rows], y[rows], measure, degree=s.degree, output=out)
+                reps[b] = _ancova_of(fit, result.distribution.getSample(int(n_eval)), names)["S"].to_numpy()
+        point = (result.indices.loc[out, "S"] if result.indices.index.nlevels == 2 else
+                 result.indices["S"]).reindex(names).to_numpy()
+        se = reps.std(axis=0, ddof=1)
+        blocks[out] = pd.DataFrame({"S": point, "S_low": point - z * se, "S_high": point + z * se,
+                                    "S_boot_std": se, "n_boot": n_boot}, index=pd.Index(names, name="input"))
+    return pd.concat(blocks, names=["output", "input"]) if blocks else _empty(["S", "S_low", "S_high",
+                                                                               "S_boot_std", "n_boot"])
+
+
+def convergence(result: SensitivityResult, *, sizes: Sequence[int] | None = None, seed: int | None = None,
+                n_eval: int = 10_000, outputs: Sequence[str] | None = None) -> pd.DataFrame:
+    """ANCOVA indices from the first ``n`` training rows, for increasing ``n``: how settled they are.
+
+    The rows are independent draws, so the first ``n`` are a random subsample. Each size is
+    fitted as :func:`ancova` fits (degree chosen by leave-one-out Q², up to the full sample's
+    degree). ``sizes`` default to the full size halved three times (sizes below 4 (d + 1) are
+    skipped: too few rows for a PCE). Returns a long frame: ``output``, ``input``, ``n``, ``S``,
+    ``Q2``, ``degree``.
+    """
+    _check_ancova(result)
+    seed = _resolve_seed(seed if seed is not None else result.seed)
+    names = input_names(result.distribution)
+    measure = independent(result.distribution)
+    with _seeded(seed):
+        evaluation = result.distribution.getSample(int(n_eval))
+    rows = []
+    for out, s, X, y in _training(result, outputs):
+        full = len(y)
+        steps = sorted({int(k) for k in (sizes if sizes is not None else (full // 8, full // 4, full // 2, full))})
+        for n in [k for k in steps if 4 * (len(names) + 1) <= k <= full]:
+            fit = fit_pce(X[:n], y[:n], measure, max_degree=s.degree, output=out)
+            S = _ancova_of(fit, evaluation, names)["S"]
+            rows += [{"output": out, "input": name, "n": n, "S": float(S[name]), "Q2": fit.q2, "degree": fit.degree}
+                     for name in names]
+    return pd.DataFrame(rows, columns=["output", "input", "n", "S", "Q2", "degree"])
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns), index=pd.MultiIndex.from_tuples([], names=["output", "input"]))
 
 
 def sobol(f: Callable[[np.ndarray], np.ndarray] | None, distribution, *, n: int = 1000,
