@@ -13,6 +13,7 @@ chain and P2D cell, so the nominal numbers equal ``celltwin chain --set``.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -134,12 +135,15 @@ class Workbench:
     """One loaded scenario (its ``[targets]`` solved first, as ``celltwin chain`` does) and its chains."""
 
     def __init__(self, scenario: ElectrodeScenario | str, *, samples: int = WHATIF_SAMPLES, seed: int | None = None):
-        self.base = with_targets(ElectrodeScenario.resolve(scenario))
+        self.raw = ElectrodeScenario.resolve(scenario)
+        self.base = with_targets(self.raw)
         self.samples = capped("samples", samples, WHATIF_SAMPLES, MAX_SAMPLES)
         self.seed = int(seed if seed is not None else self.base.study["seed"])
         self.chain = self.base.build_chain()  # options do not change with the edits: built once
         self.process = self.base.build_chain(with_cell=False)
         self._surrogate: CellSurrogate | None = None
+        #: held around every computation: the chains (and the P2D solver in them) serve one request at a time
+        self.lock = threading.RLock()
 
     # -- the settings table -----------------------------------------------------------------
     def settings(self) -> list[Setting]:
@@ -204,9 +208,13 @@ class Workbench:
             out.scales[row.name] = v
 
     def scenario(self, edits: Edits | None = None) -> ElectrodeScenario:
-        """The scenario with the accepted edits."""
+        """The scenario with the accepted edits; a scenario with ``[targets]`` has them solved again after
+        the edits, as ``celltwin chain --set`` does."""
         if edits is None:
             return self.base
+        if self.raw.targets:
+            return with_targets(cast(ElectrodeScenario, self.raw.varied(edits.values, stds=edits.stds,
+                                                                        scales=edits.scales, fix=edits.fix)))
         # varied keeps the class (dataclasses.replace)
         return cast(ElectrodeScenario, self.base.varied(edits.values, stds=edits.stds, scales=edits.scales,
                                                         fix=edits.fix))
