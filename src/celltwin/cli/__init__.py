@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
+from . import app as app_cmd
 from . import bpx, dem, design, measurements, scenario, store, structure, study
 
 __all__ = ["app", "main"]
@@ -32,7 +33,8 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     """celltwin: digital twin of a battery electrode production line."""
 
 
-for area in (scenario, study, structure, dem, design, measurements, store, bpx):  # the order of `celltwin --help`
+for area in (scenario, study, structure, dem, design, measurements, store, bpx,
+             app_cmd):  # the order of `celltwin --help`
     app.add_typer(area.app)
 
 
