@@ -1,0 +1,69 @@
+"""The workbench without a browser: edits checked one by one, the surrogate against the P2D, uploads."""
+import numpy as np
+import pytest
+
+from celltwin.app.registry import parse_upload
+from celltwin.platform.errors import ScenarioError
+
+
+@pytest.fixture(scope="module")
+def wb(web):
+    return web.registry.get(web.registry.default)
+
+
+def test_edits_are_refused_one_by_one_with_the_catalog_message(wb):
+    e = wb.edit({"q_L": "90", "w_AM": 2, "x_solids": "abc"}, {"V_dot": -1, "v_web": 0, "rho_AM": 0.05})
+    assert e.values == {"q_L": 90.0}
+    assert e.errors[("value", "w_AM")] == wb.base.catalog["w_AM"].message(2)
+    assert "not a number" in e.errors[("value", "x_solids")]
+    assert "must be positive" in e.errors[("spread", "V_dot")]
+    assert e.fix == ["v_web"] and e.stds == {"rho_AM": 0.05}
+    sc = wb.scenario(e)
+    assert sc.nominal()["q_L"] == 90.0 and "v_web" in sc.fixed and sc.uncertain["rho_AM"].std == 0.05
+
+
+def test_surrogate_matches_the_p2d_on_study_samples(wb):
+    """Exact P2D of 12 Monte Carlo samples against the surrogate at the same structures."""
+    sc = wb.base
+    x = sc.sample(12, 5).drop(columns="segment")
+    exact = wb.chain.evaluate({k: x[k].to_numpy() for k in x.columns}, on_invalid="mask")
+    s, _ = wb.surrogate(sc)
+    predicted = s.predict(exact)
+    assert min(s.q2.values()) > 0.999
+    assert not s.outside(exact).any()
+    for k in ("capacity", "energy_density", "specific_capacity"):
+        np.testing.assert_allclose(predicted[k], exact[k], rtol=1e-3)
+
+
+def test_whatif_yield_and_drivers(wb):
+    result = wb.whatif(wb.scenario(wb.edit({"q_L": 84})))
+    y = result.yield_
+    assert y.n == 4000 and 0.4 < y.p_in < 0.75  # the reference cathode: about 57 % (celltwin yield)
+    assert result.nominal["rho_cal"] == pytest.approx(2.9575097165302635, rel=1e-9)
+    d = wb.drivers(wb.base, samples=300)
+    S = d.indices["S"]
+    assert S.loc[("eps_cal", "q_L")] > 0.3  # the line load sets the porosity
+    assert S.loc[("m_dry", "q_L")] == pytest.approx(0, abs=0.02)  # and not the loading
+
+
+def test_inverse_target(wb):
+    r = wb.inverse(wb.base, {"rho_cal": "3.0"}, ["q_L"])
+    assert r.reachable and r.achieved["rho_cal"] == pytest.approx(3.0, rel=1e-4)
+    assert 84 < r.settings["q_L"] < 120
+
+
+def test_upload_parses_content_and_refuses_files():
+    from importlib import resources
+
+    text = resources.files("celltwin").joinpath("scenarios", "reference-cathode.toml").read_text()
+    sc = parse_upload(text.encode(), "/etc/evil/../x.toml")
+    assert sc.name == "reference-cathode" and sc.source == "upload:x.toml"
+    for bad in ('[parameters]\nq_L = { distribution = "kde", data = "/etc/passwd" }\n',
+                '[cell]\nbpx = "/root/cell.json"\n',
+                '[containers.drying]\nmetamodel = "../model.json"\n'):
+        with pytest.raises(ScenarioError, match="may not name files"):
+            parse_upload((text + "\n" + bad).encode() if "cell]" in bad else bad.encode())
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        parse_upload(b"[scenario\n")
+    with pytest.raises(ScenarioError, match="bytes"):
+        parse_upload(b"#" * 300_000)
