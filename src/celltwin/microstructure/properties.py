@@ -142,12 +142,23 @@ def active_surface(img: np.ndarray, voxel_size: float) -> float:
     return STAIRCASE * surface_faces(img, AM, PORE) / (img.size * voxel_size)
 
 
-def properties(img: np.ndarray, voxel_size: float, eps_nano: float = EPS_NANO) -> dict[str, float]:
-    """tau_pore, tau_e, kappa_s_eff (S/m) and a_s (1/m) of a labelled image; voxel_size in m."""
+def electronic_conductivity(img: np.ndarray) -> float:
+    """kappa_s_eff (S/m) of a labelled image: AM at KAPPA_AM and the CBD domain at KAPPA_CBM, by :func:`conductance`."""
+    return conductance(np.select([img == AM, img == CBD], [KAPPA_AM, KAPPA_CBM], 0.0))
+
+
+def properties(img: np.ndarray, voxel_size: float, eps_nano: float = EPS_NANO,
+               electronic: np.ndarray | None = None) -> dict[str, float]:
+    """tau_pore, tau_e, kappa_s_eff (S/m) and a_s (1/m) of a labelled image; voxel_size in m.
+
+    ``electronic``: the same structure on a finer grid for kappa_s_eff, which converges in
+    voxel size much more slowly than the ionic properties (thin CBD bridges between
+    particles; docs/structure-surrogate.md); by default ``img`` itself.
+    """
     eps = float(np.mean(img == PORE) + eps_nano * np.mean(img == CBD))
     d_pore = relative_conductance(img, {PORE: 1.0})
     d_ion = relative_conductance(img, {PORE: 1.0, CBD: nano_conductivity(eps_nano)})
-    kappa = conductance(np.select([img == AM, img == CBD], [KAPPA_AM, KAPPA_CBM], 0.0))
+    kappa = electronic_conductivity(img if electronic is None else electronic)
     with np.errstate(divide="ignore"):
         return {"tau_pore": eps / d_pore if d_pore > 0 else float("inf"),
                 "tau_e": eps / d_ion if d_ion > 0 else float("inf"),
