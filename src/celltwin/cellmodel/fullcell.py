@@ -45,6 +45,7 @@ from .parameters import FARADAY, base_parameter_values, positive_concentrations
 SAMPLE_COLUMNS = {
     "L_n": ("m", "Negative electrode thickness [m]"),
     "L_s": ("m", "Separator thickness [m]"),
+    "eps_s": ("1", "Separator porosity"),
     "L_p": ("m", "Positive electrode thickness [m]"),
     "eps_n": ("1", "Negative electrode porosity"),
     "eps_p": ("1", "Positive electrode porosity"),
@@ -141,7 +142,8 @@ class FullCell:
     """A DFN full cell (graphite anode, cathode of the half-cell's set) built once for batched solves.
 
     Samples are given in SI units as columns of :data:`SAMPLE_COLUMNS`: thicknesses ``L_n``,
-    ``L_s``, ``L_p`` (m), porosities ``eps_n``, ``eps_p``, active volume fractions ``X_n``,
+    ``L_s``, ``L_p`` (m), porosities ``eps_n``, ``eps_s``, ``eps_p`` (separator: default the
+    set's), active volume fractions ``X_n``,
     ``X_p``, particle radii ``R_n``, ``R_p`` (m; default the sets'), effective solid
     conductivities ``kappa_n``, ``kappa_p`` (S/m), electrolyte tortuosity factors ``tau_n``,
     ``tau_p``, the formation loss ``li_loss`` (fraction of the first charge), and the
@@ -155,9 +157,11 @@ class FullCell:
         self.base = full_cell_parameter_values(settings.parameter_set, settings.anode_set, settings.anode_material)
         self.c_max_p, self.c_0_p = positive_concentrations(self.base)
         self.c_max_n = float(self.base["Maximum concentration in negative electrode [mol.m-3]"])
-        self.default_radius = {"R_n": float(self.base["Negative particle radius [m]"]),
-                               "R_p": float(self.base["Positive particle radius [m]"]),
-                               "L_s": float(self.base["Separator thickness [m]"])}
+        #: values a sample may leave out: the sets' particle radii and separator
+        self.defaults = {"R_n": float(self.base["Negative particle radius [m]"]),
+                         "R_p": float(self.base["Positive particle radius [m]"]),
+                         "L_s": float(self.base["Separator thickness [m]"]),
+                         "eps_s": float(self.base["Separator porosity"])}
         #: the anode set's solid conductivity (S/m), the graphite phase of the anode's surrogate
         self.anode_conductivity = float(self.base["Negative electrode conductivity [S.m-1]"])
         self._ocp_x = np.linspace(0.0, 1.0, 4001)
@@ -233,10 +237,10 @@ class FullCell:
 
     # -- helpers --------------------------------------------------------------------
     def _frame(self, samples: Mapping) -> pd.DataFrame:
-        missing = [k for k in SAMPLE_COLUMNS if k not in samples and k not in self.default_radius]
+        missing = [k for k in SAMPLE_COLUMNS if k not in samples and k not in self.defaults]
         if missing:
             raise ParameterError(f"full-cell samples miss {', '.join(missing)}; needed: {', '.join(SAMPLE_COLUMNS)}")
-        data = {k: np.asarray(samples.get(k, self.default_radius.get(k)), dtype=float) for k in SAMPLE_COLUMNS}
+        data = {k: np.asarray(samples.get(k, self.defaults.get(k)), dtype=float) for k in SAMPLE_COLUMNS}
         shape = np.broadcast_shapes(*(v.shape for v in data.values()))
         return pd.DataFrame({k: np.broadcast_to(v, shape).reshape(-1) for k, v in data.items()})
 
@@ -247,7 +251,7 @@ class FullCell:
         positive = lambda v: v > 0  # noqa: E731
         fraction = lambda v: (v > 0) & (v < 1)  # noqa: E731
         rules = [(k, 1e6, "um", positive, "(0, inf)") for k in ("L_n", "L_s", "L_p", "R_n", "R_p")]
-        rules += [(k, 1, "(unit 1)", fraction, "(0, 1)") for k in ("eps_n", "eps_p", "X_n", "X_p")]
+        rules += [(k, 1, "(unit 1)", fraction, "(0, 1)") for k in ("eps_n", "eps_s", "eps_p", "X_n", "X_p")]
         rules += [(k, 1, "S/m", positive, "(0, inf)") for k in ("kappa_n", "kappa_p")]
         rules += [(k, 1, "(unit 1)", lambda v: v >= 1, "[1, inf)") for k in ("tau_n", "tau_p")]
         rules += [("li_loss", 1, "(unit 1)", lambda v: (v >= 0) & (v < 1), "[0, 1)")]

@@ -21,7 +21,7 @@ LINES = ("cathode", "anode")
 #: "resolved" is not offered for it (docs/full-cell.md)
 ANODE_TORTUOSITY_MODELS = ("bruggeman", "mixed-shape")
 #: the cell format's inputs, with their units
-CELL_INPUTS = {"A_cell": "cm^2", "m_cell": "g", "V_cell": "cm^3", "li_loss": "1"}
+CELL_INPUTS = {"A_cell": "cm^2", "m_cell": "g", "V_cell": "cm^3", "t_sep": "um", "eps_sep": "1", "li_loss": "1"}
 
 
 @containers.register
@@ -30,7 +30,8 @@ class FullCellContainer(ElectrodeContainer):
 
     Inputs: each line's calendered structure as ``cathode.eps_cal``, ``cathode.h_cal`` (um),
     ``cathode.X_<c>`` and the same for ``anode.``, the cell format's facing cathode area
-    ``A_cell`` (cm^2), mass ``m_cell`` (g) and volume ``V_cell`` (cm^3), and the formation loss
+    ``A_cell`` (cm^2), mass ``m_cell`` (g) and volume ``V_cell`` (cm^3), the separator's
+    thickness ``t_sep`` (um) and porosity ``eps_sep`` (1), and the formation loss
     ``li_loss`` (fraction of the first charge lost to the SEI). Outputs: ``capacity_cell``
     (A h) and ``energy_cell`` (W h) of a discharge at ``c_rate`` (1/h of the cycling lithium)
     or ``current_density`` (mA/cm^2, overrides the C-rate) to ``v_min``; ``specific_energy``
@@ -45,8 +46,7 @@ class FullCellContainer(ElectrodeContainer):
     ``anode_set`` (a PyBaMM set with a graphite anode, default Chen2020), ``anode_material``
     (library material giving the anode's c_max), ``tortuosity`` (cathode, as the half-cell's,
     default the 3D surrogate), ``anode_tortuosity`` ("bruggeman" or "mixed-shape"),
-    ``particle_radius`` / ``anode_particle_radius`` (um; None = the sets'),
-    ``separator_thickness`` (um; None = the set's 25 um), ``v_min`` (V), ``mesh`` (volumes in
+    ``particle_radius`` / ``anode_particle_radius`` (um; None = the sets'), ``v_min`` (V), ``mesh`` (volumes in
     anode, separator, cathode, anode particle, cathode particle), ``rtol``/``atol``,
     ``threads``, ``compile`` ("auto" as the half-cell's), ``chunk_size``.
     """
@@ -56,7 +56,7 @@ class FullCellContainer(ElectrodeContainer):
     options = {"c_rate": 1 / 3, "current_density": None, "charge_c_rate": 2.0, "parameter_set": "table-a2",
                "anode_set": "Chen2020", "anode_material": "graphite", "tortuosity": "resolved",
                "anode_tortuosity": "bruggeman", "cbm_aspect_ratio": CBM_ASPECT_RATIO, "particle_radius": None,
-               "anode_particle_radius": None, "separator_thickness": None, "v_min": 3.0,
+               "anode_particle_radius": None, "v_min": 3.0,
                "mesh": (8, 5, 8, 10, 10), "rtol": 1e-5, "atol": 1e-6, "threads": 2, "compile": "auto",
                "chunk_size": 256}
     choices = {"tortuosity": TORTUOSITY_MODELS, "anode_tortuosity": ANODE_TORTUOSITY_MODELS,
@@ -79,7 +79,7 @@ class FullCellContainer(ElectrodeContainer):
         s = self.settings
         for key, low in (("c_rate", 0.0), ("current_density", 0.0), ("charge_c_rate", 0.0),
                          ("cbm_aspect_ratio", 0.0), ("particle_radius", 0.0), ("anode_particle_radius", 0.0),
-                         ("separator_thickness", 0.0), ("rtol", 0.0), ("atol", 0.0)):
+                         ("rtol", 0.0), ("atol", 0.0)):
             v = s[key]
             if v is not None and not (isinstance(v, int | float) and v > low):
                 raise ParameterError(f"container 'full-cell': option {key} = {v!r} is outside its valid range "
@@ -121,11 +121,15 @@ class FullCellContainer(ElectrodeContainer):
             for bad, message in structure_problems(x[qualified(line, "eps_cal")], self._fractions(x, line),
                                                    thickness=np.asarray(x[qualified(line, "h_cal")]) * 1e-6):
                 out.append((bad, f"{line} line: {message}"))
-        for name, unit in (("A_cell", "cm^2"), ("m_cell", "g"), ("V_cell", "cm^3")):
+        for name, unit in (("A_cell", "cm^2"), ("m_cell", "g"), ("V_cell", "cm^3"), ("t_sep", "um")):
             v = np.asarray(x[name], dtype=float)
             bad = ~(v > 0) & ~np.isnan(v)
             if np.any(bad):
                 out.append((bad, f"{name} = {v[bad].flat[0]:.6g} {unit} is outside the valid range (0, inf) {unit}"))
+        eps = np.asarray(x["eps_sep"], dtype=float)
+        bad = ~((eps > 0) & (eps < 1)) & ~np.isnan(eps)
+        if np.any(bad):
+            out.append((bad, f"eps_sep = {eps[bad].flat[0]:.6g} (unit 1) is outside the valid range (0, 1)"))
         li = np.asarray(x["li_loss"], dtype=float)
         bad = ~((li >= 0) & (li < 1)) & ~np.isnan(li)
         if np.any(bad):
@@ -159,9 +163,9 @@ class FullCellContainer(ElectrodeContainer):
         """
         cell = self.cell(int(ok.sum()))
         s, m = self.settings, int(ok.sum())
-        radius = {"cathode": s["particle_radius"] * 1e-6 if s["particle_radius"] else cell.default_radius["R_p"],
+        radius = {"cathode": s["particle_radius"] * 1e-6 if s["particle_radius"] else cell.defaults["R_p"],
                   "anode": (s["anode_particle_radius"] * 1e-6 if s["anode_particle_radius"]
-                            else cell.default_radius["R_n"])}
+                            else cell.defaults["R_n"])}
         out: dict[str, np.ndarray] = {}
         for line, d in (("cathode", "p"), ("anode", "n")):
             eps = np.asarray(x[qualified(line, "eps_cal")], dtype=float)[ok]
@@ -173,8 +177,8 @@ class FullCellContainer(ElectrodeContainer):
                         f"eps_{d}": eps, f"X_{d}": fr["X_AM"], f"R_{d}": np.full(m, radius[line]),
                         f"kappa_{d}": np.broadcast_to(eff["kappa_s_eff"], (m,)),
                         f"tau_{d}": np.broadcast_to(eff["tau_e"], (m,))})
-        out["L_s"] = np.full(m, s["separator_thickness"] * 1e-6 if s["separator_thickness"]
-                             else cell.default_radius["L_s"])
+        out["L_s"] = np.asarray(x["t_sep"], dtype=float)[ok] * 1e-6
+        out["eps_s"] = np.asarray(x["eps_sep"], dtype=float)[ok]
         out["li_loss"] = np.asarray(x["li_loss"], dtype=float)[ok]
         q = cell.cyclable_capacity(out)                                     # mAh/cm^2
         i_dis = (np.full(m, s["current_density"]) if s["current_density"] else s["c_rate"] * q)
