@@ -84,17 +84,23 @@ def main():
     ap.add_argument("--meshes", default="4,3,4,6,6;6,4,6,8,8;8,5,8,10,10;12,6,12,15,15",
                     help="candidate meshes (anode, separator, cathode, anode particle, cathode particle)")
     ap.add_argument("--reference-mesh", default="40,20,40,60,60")
+    ap.add_argument("--no-mesh-study", action="store_true")
     args = ap.parse_args()
 
     box = FullCellContainer(COMPONENTS)
     x = container_inputs(args.samples, args.seed)
-    n_all = args.samples
-    samples = box.cell_samples(x, np.ones(n_all, bool))
+    samples = box.cell_samples(x, np.ones(args.samples, bool))
     default = FullCellSettings(threads=args.threads)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start "
           "(rates are wall-clock; other processes on the machine lower them)")
 
-    # -- mesh study ----------------------------------------------------------------
+    if not args.no_mesh_study:
+        mesh_study(samples, args, default)
+    speed(samples, box, args, default)
+
+
+def mesh_study(samples: dict, args, default: FullCellSettings) -> None:
+    """Capacity, energy and plating margin of candidate meshes against a fine, tight reference."""
     m = args.accuracy_samples
     ref_mesh = tuple(int(v) for v in args.reference_mesh.split(","))
     t0 = time.perf_counter()
@@ -110,7 +116,11 @@ def main():
               f"{rel(v['capacity'], ref['capacity']):.1e}, energy {rel(v['energy'], ref['energy']):.1e}; "
               f"plating margin max |error| {1e3 * np.max(np.abs(v['plating_margin'] - ref['plating_margin'])):.2f} mV")
 
-    # -- batched against rebuilt -----------------------------------------------------
+
+
+def speed(samples: dict, box: FullCellContainer, args, default: FullCellSettings) -> None:
+    """Batched against rebuilt, compiled, and a 1000-sample evaluation of the container."""
+    n_all = len(samples["L_n"])
     t0 = time.perf_counter()
     cell = FullCell(default)
     build = time.perf_counter() - t0
@@ -144,7 +154,6 @@ def main():
     print(f"batched, AOT-compiled (build + compile {ctime:.1f} s): {c_s:.1f} samples/s = {2 * c_s:.0f} solves/s; "
           f"speed-up over rebuilt {c_s / rebuilt_s:.0f}x (max difference to the uncompiled batch {cdiff:.1e})")
 
-    # -- a 1000-sample evaluation of the container ------------------------------------
     n = args.study_samples
     xs = container_inputs(n, args.seed + 1)
     t0 = time.perf_counter()

@@ -97,7 +97,7 @@ class FullCellSettings:
     anode_material: str | None = "graphite"
     v_min: float = 3.0       # V, discharge cut-off
     v_max: float = 4.4       # V, only a guard for the discharge's initial state
-    mesh: tuple[int, int, int, int, int] = (8, 5, 8, 10, 10)
+    mesh: tuple[int, int, int, int, int] = (6, 4, 6, 8, 8)
     rtol: float = 1e-5
     atol: float = 1e-6
     threads: int = 2

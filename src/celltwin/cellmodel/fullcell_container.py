@@ -57,7 +57,7 @@ class FullCellContainer(ElectrodeContainer):
                "anode_set": "Chen2020", "anode_material": "graphite", "tortuosity": "resolved",
                "anode_tortuosity": "bruggeman", "cbm_aspect_ratio": CBM_ASPECT_RATIO, "particle_radius": None,
                "anode_particle_radius": None, "v_min": 3.0,
-               "mesh": (8, 5, 8, 10, 10), "rtol": 1e-5, "atol": 1e-6, "threads": 2, "compile": "auto",
+               "mesh": (6, 4, 6, 8, 8), "rtol": 1e-5, "atol": 1e-6, "threads": 2, "compile": "auto",
                "chunk_size": 256}
     choices = {"tortuosity": TORTUOSITY_MODELS, "anode_tortuosity": ANODE_TORTUOSITY_MODELS,
                "compile": ("auto", False, True)}
