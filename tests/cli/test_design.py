@@ -86,3 +86,24 @@ def test_tolerances_unknown_spec_is_an_error(tmp_path):
     r = runner.invoke(app, ["tolerances", "reference-cathode", "--spec", "m_dri=14.3+-3%", "--samples", "100",
                             "-o", str(tmp_path)])
     assert r.exit_code == 2 and r.output.startswith("error: ")
+
+
+def test_tolerances_say_why_a_target_is_out_of_reach(tmp_path):
+    r = runner.invoke(app, ["tolerances", "reference-cathode", "--samples", "200", "--seed", "1", "-o",
+                            str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "why:" in text and "'allowed joint' is 0" in text and "not analysed (w_AM, w_CA, x_solids)" in text
+    j = runner.invoke(app, ["tolerances", "reference-cathode", "--samples", "200", "--seed", "1", "-o",
+                            str(tmp_path), "--json"])
+    data = json.loads(j.stdout)
+    assert data["not_analysed"] == ["w_AM", "w_CA", "x_solids"] and data["joint_factor"] == 0
+    assert data["yield_scenario"] < data["yield_floor"] < 0.99 and data["explanation"]
+
+
+def test_yield_names_the_window_that_binds_and_its_drivers():
+    r = runner.invoke(app, ["yield", "reference-cathode", "--samples", "300", "--seed", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    why = json.loads(r.stdout)["explanation"]
+    assert why and all("of the samples in this window" in line for line in why)
+    assert any(line.startswith("m_dry") and "x_solids" in line for line in why)

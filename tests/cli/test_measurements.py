@@ -60,3 +60,16 @@ def test_measurement_errors_are_one_line(tmp_path, measured):
                                    "-o", str(tmp_path / "cal.toml")])
     assert computed.exit_code == 2 and "computed by the chain" in computed.output
     assert not (tmp_path / "cal.toml").exists()
+
+
+def test_compare_measurements_json(tmp_path, measured):
+    import json
+
+    r = runner.invoke(app, ["compare-measurements", "reference-cathode", str(measured), "-o", str(tmp_path),
+                            "--samples", "200", "--seed", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    table = pd.read_csv(tmp_path / "coverage.csv")
+    assert [row["quantity"] for row in data["summary"]] == list(table["quantity"])
+    assert [row["bias"] for row in data["summary"]] == pytest.approx(list(table["bias"]), rel=1e-9)
+    assert data["level"] == 0.9

@@ -57,3 +57,14 @@ def test_runs_errors(store):
     r = runner.invoke(app, ["runs", "show", "missing", "--store", str(rs.path)])
     assert r.exit_code == 2 and r.output.startswith("error: ") and "no run 'missing'" in r.output
     assert runner.invoke(app, ["runs"]).exit_code in (0, 2)  # no sub-command: the help
+
+
+def test_runs_show_json(store):
+    rs, a, _ = store
+    r = runner.invoke(app, ["runs", "show", a, "--store", str(rs.path), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["run_id"] == a and data["samples"] == 100 and data["seed"] == 5
+    stats = {s["name"]: s for s in data["stats"]}
+    assert stats["m_dry"]["unit"] == "mg/cm^2" and stats["m_dry"]["mean"] == pytest.approx(14.3, rel=0.01)
+    assert "scenario_toml" not in data

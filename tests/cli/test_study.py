@@ -5,6 +5,7 @@ import io
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -69,3 +70,16 @@ def test_run_refuses_a_folder_holding_a_study_before_any_work(tmp_path):
                             "--no-record"])
     assert r.exit_code == 2 and r.output.startswith("error: ") and "already holds a study" in r.output
     assert "--overwrite" in r.output and "Monte Carlo" not in r.output
+
+
+def test_run_json_is_the_summary_with_folder_and_run_id(tmp_path):
+    import json
+
+    r = runner.invoke(app, ["run", "reference-cathode", "-o", str(tmp_path / "out"), "--samples", "40",
+                            "--seed", "3", "--store", str(tmp_path / "runs.duckdb"), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    saved = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert data["folder"] == str(tmp_path / "out") and data["run_id"]
+    assert data["capacity_mean"] == pytest.approx(saved["capacity_mean"], rel=1e-12)
+    assert data["capacity_unit"] == "mA*h/cm^2" and data["samples"] == 40

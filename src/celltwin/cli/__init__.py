@@ -38,6 +38,18 @@ for area in (scenario, study, structure, dem, design, measurements, store, bpx,
     app.add_typer(area.app)
 
 
+def _with_exit_codes(typer_app: typer.Typer) -> None:
+    """Every command's ``--help`` ends with the exit codes (set here once, for every area's commands)."""
+    from .common import EPILOG
+
+    typer_app.info.epilog = typer_app.info.epilog or EPILOG
+    for command in typer_app.registered_commands:
+        command.epilog = command.epilog or EPILOG
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _with_exit_codes(group.typer_instance)
+
+
 def main() -> None:
     """The console entry point: ``app``, with the parser's own usage errors (an option value it
     cannot read, a missing argument) in celltwin's one-line form, exit code 2."""
@@ -61,3 +73,6 @@ def main() -> None:
         err.print("aborted")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+_with_exit_codes(app)  # last: after every area (and any added above) is registered

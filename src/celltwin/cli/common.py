@@ -60,6 +60,19 @@ FLAGS: dict[str, str] = {
 
 #: exit code of a command that fails on its input (typer's usage errors use it too)
 EXIT_ERROR = 2
+#: exit code of ``inverse`` when the free parameters cannot reach a target
+EXIT_UNREACHABLE = 3
+
+#: every exit code of ``celltwin``, for the ``--help`` epilog and docs/cli.md
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "an unexpected error (a bug: the traceback is printed; please report it)",
+    EXIT_ERROR: "bad input: a usage error or a refused value (one line 'error: ...' on stderr)",
+    EXIT_UNREACHABLE: "inverse: a target the free parameters cannot reach (the closest point is printed)",
+    130: "interrupted (Ctrl-C)",
+}
+#: the epilog of ``celltwin --help`` and of every command's help
+EPILOG = "Exit codes: " + "; ".join(f"{code} {text.split(' (')[0]}" for code, text in EXIT_CODES.items()) + "."
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,5 +159,100 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def print_json(data: Any) -> None:
-    """``data`` as indented JSON on stdout (numpy numbers as floats)."""
-    sys.stdout.write(json.dumps(data, indent=1, default=float) + "\n")
+    """``data`` as indented JSON on stdout (numpy numbers as numbers, times and paths as text)."""
+    sys.stdout.write(json.dumps(data, indent=1, default=_json_value) + "\n")
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "item") and not hasattr(value, "isoformat"):  # a numpy scalar
+        return value.item()
+    if hasattr(value, "tolist"):  # a numpy array
+        return value.tolist()
+    return str(value)
+
+
+@contextlib.contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner with the elapsed time on stderr while a computation without a progress callback runs
+    (an optimiser: its number of steps is not known in advance)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        bar.add_task(message, total=None)
+        yield
+
+
+def print_table(table: Any) -> None:
+    """Print a rich table so that it stays readable in a narrow terminal (e.g. 80 columns).
+
+    Cells wrap at their spaces, never inside a word or number (rich would otherwise cut a token
+    to share the width, or end it in "…"). A table whose words cannot all fit side by side is
+    split into several tables of fewer columns, each repeating the first (key) column, as pandas
+    prints a wide frame; a table that cannot fit even so is printed as ``column  value`` blocks.
+    """
+    words = _longest_words(table)
+    for column, word in zip(table.columns, words, strict=True):
+        column.overflow = "fold"
+        column.min_width = max(column.min_width or 0, word)
+    pad = table.padding[1] + table.padding[3]
+    need = [w + pad + (1 if table.box else 0) for w in words]  # a column with its separator
+    edge = 1 if table.box else 0
+    if edge + sum(need) <= console.width:
+        console.print(table)
+        return
+    groups: list[list[int]] = []
+    for j in range(1, len(need)):
+        if groups and edge + need[0] + sum(need[k] for k in groups[-1]) + need[j] <= console.width:
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    if all(edge + need[0] + sum(need[k] for k in g) <= console.width for g in groups):
+        for n, group in enumerate(groups, 1):
+            console.print(_columns(table, [0, *group], f"{table.title or ''} ({n}/{len(groups)})".strip()))
+        return
+    _print_vertical(table)
+
+
+def _columns(table: Any, keep: list[int], title: str) -> Any:
+    """A copy of ``table`` with only the columns ``keep`` (their headers, widths and cells, row styles)."""
+    from rich.table import Table
+
+    out = Table(title=title, box=table.box, padding=table.padding, show_header=table.show_header)
+    for k in keep:
+        c = table.columns[k]
+        out.add_column(c.header, overflow="fold", min_width=c.min_width, justify=c.justify, style=c.style,
+                       no_wrap=c.no_wrap)
+    cells = [list(table.columns[k].cells) for k in keep]
+    for i, row in enumerate(table.rows):
+        out.add_row(*(col[i] for col in cells), style=row.style)
+    return out
+
+
+def _print_vertical(table: Any) -> None:
+    """One block per row, ``column  value`` per line (for a table too wide for any column split)."""
+    from rich import box
+    from rich.table import Table
+
+    if table.title:
+        console.print(table.title, style="italic")
+    cells = [list(column.cells) for column in table.columns]
+    for i in range(table.row_count):
+        block = Table(show_header=False, box=box.SIMPLE, pad_edge=False)
+        block.add_column(style="bold", overflow="fold")
+        block.add_column(overflow="fold")
+        for column, values in zip(table.columns, cells, strict=True):
+            block.add_row(column.header, values[i])
+        console.print(block)
+
+
+def _longest_words(table: Any) -> list[int]:
+    """Per column, the longest word of its header and cells (characters)."""
+    from rich.text import Text
+
+    def longest(cell: Any) -> int:
+        text = Text.from_markup(cell) if isinstance(cell, str) else cell
+        plain = getattr(text, "plain", "")
+        return max((len(word) for word in plain.split()), default=1)
+
+    return [max([longest(column.header), *(longest(c) for c in column.cells)]) for column in table.columns]

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..platform.errors import ParameterError
-from .common import catches, console, err, load_scenario, print_json
+from .common import catches, console, err, load_scenario, print_json, print_table
 
 app = typer.Typer()
 
@@ -30,7 +30,7 @@ def scenarios_cmd(as_json: bool = typer.Option(False, "--json", help="print a JS
     table = Table("name", "chain", "cell", "description")
     for r in rows:
         table.add_row(r["name"], " -> ".join(r["chain"]), r["cell"] or "-", r["description"])
-    console.print(table)
+    print_table(table)
 
 
 @app.command("catalog")
@@ -54,7 +54,7 @@ def catalog_cmd(domain: str | None = typer.Option(None, help="only this domain, 
     table = Table(*frame.columns, title="celltwin parameter catalog")
     for row in frame.itertuples(index=False):
         table.add_row(*("" if v is None or v != v else str(v) for v in row))
-    console.print(table)
+    print_table(table)
 
 
 @app.command("chain")
@@ -76,7 +76,7 @@ def chain_cmd(scenario: str = typer.Argument(..., help="built-in scenario name o
     if as_json:
         print_json(values)
         return
-    console.print(nominal_table(sc, values))
+    print_table(nominal_table(sc, values))
 
 
 def nominal_table(sc, values) -> Table:
@@ -90,7 +90,8 @@ def nominal_table(sc, values) -> Table:
 
 @app.command("graph")
 @catches(ValueError)
-def graph_cmd(scenario: str, output: Path = typer.Option(..., "-o", "--output", help="file .png, .svg or .html")):
+def graph_cmd(scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
+              output: Path = typer.Option(..., "-o", "--output", help="file .png, .svg or .html")):
     """Draw the chain: containers and the parameters flowing between them."""
     from ..report.chain_graph import draw
 

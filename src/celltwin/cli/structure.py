@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..platform.errors import ParameterError
-from .common import catches, console, load_scenario, print_json, progress_bar
+from .common import catches, console, load_scenario, print_json, print_table, progress_bar, working
 
 app = typer.Typer()
 
@@ -38,7 +38,8 @@ def structure_cmd(porosity: float = typer.Option(..., "--porosity", help="eps_ca
     if render is not None:
         from ..microstructure.render import render_slice
 
-        out["render"] = str(render_slice(porosity, x_cbd, radius, render))
+        with working("generating and drawing a 3D structure"):
+            out["render"] = str(render_slice(porosity, x_cbd, radius, render))
     if as_json:
         print_json(out)
         return
@@ -47,7 +48,7 @@ def structure_cmd(porosity: float = typer.Option(..., "--porosity", help="eps_ca
     for key, unit in (("tau_e", "1"), ("kappa_s_eff", "S/m"), ("a_s", "1/m"),
                       ("tau_e_bruggeman", "1")):
         table.add_row(key, f"{out[key]:.4g}", unit)
-    console.print(table)
+    print_table(table)
     console.print(f"surrogate: {out['surrogate']}; in its design space: {'yes' if out['in_design_space'] else 'NO'}")
     if render is not None:
         console.print(f"wrote {out['render']}")
@@ -95,7 +96,8 @@ def rate_cmd(ctx: typer.Context, scenario: str = typer.Argument(..., help="built
         raise ParameterError(f"current densities must be > 0 mA/cm^2, got {list(i)}", parameter="current_density",
                              valid="(0, inf)", unit="mA/cm^2")
     structure = sc.build_chain(with_cell=False).evaluate(sc.nominal())
-    frame = sc.cell_container().rate_sweep(structure, i)
+    with working(f"P2D discharges at {len(i)} current densities"):
+        frame = sc.cell_container().rate_sweep(structure, i)
     cols = ["current_density", "c_rate", "capacity", "energy_density", "mean_voltage"]
     if as_json:
         print_json(frame[[c for c in cols if c in frame]].to_dict("records"))
@@ -104,5 +106,5 @@ def rate_cmd(ctx: typer.Context, scenario: str = typer.Argument(..., help="built
                   "mean voltage (V)", title=f"rate capability: {sc.name}")
     for r in frame.itertuples():
         table.add_row(*(f"{getattr(r, c):.4g}" for c in cols))
-    console.print(table)
+    print_table(table)
     sys.stdout.flush()

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from ..platform.errors import CelltwinError
-from .common import catches, console, err, load_scenario, progress_bar
+from .common import catches, console, err, load_scenario, print_json, print_table, progress_bar
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -20,7 +20,7 @@ app = typer.Typer()
 
 @app.command("run")
 @catches()
-def run_cmd(scenario: str,
+def run_cmd(scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
             output: Path | None = typer.Option(None, "-o", "--output", help="study folder (default out/SCENARIO)"),
             samples: int | None = typer.Option(None, "--samples", help="Monte Carlo samples (default: scenario)"),
             seed: int | None = typer.Option(None, "--seed", help="random seed (default: scenario)"),
@@ -34,7 +34,9 @@ def run_cmd(scenario: str,
                                            "(files celltwin did not write are kept)"),
             record: bool = typer.Option(True, "--record/--no-record", help="record the run in the run store"),
             store: Path | None = typer.Option(None, "--store", help="run store (default "
-                                                 "$CELLTWIN_HOME/runs.duckdb, else ~/.celltwin/runs.duckdb)")):
+                                                 "$CELLTWIN_HOME/runs.duckdb, else ~/.celltwin/runs.duckdb)"),
+            as_json: bool = typer.Option(False, "--json", help="print the study's summary.json (with the folder "
+                                         "and run id) instead of the tables")):
     """Run the full study: Monte Carlo through chain and cell model, ANCOVA, Sankey, report."""
     from ..analysis.uq.checkpoint import Checkpoint
     from ..analysis.uq.study import check_folder, folder_lock, run_study
@@ -47,19 +49,27 @@ def run_cmd(scenario: str,
                               workers=workers, checkpoint=folder, resume=resume)  # chunks in FOLDER/chunks
         out = study.save(folder, overwrite=overwrite or resume)
         Checkpoint(folder).discard()  # the finished study no longer needs its resume points
-    console.print(console_summary(study))
-    notes = [w for w in study.warnings if w["kind"] != "rejected-samples"]  # rejections are in the table above
+    if not as_json:
+        for table in console_summary(study).renderables:
+            print_table(table)
+    notes = [w for w in study.warnings if w["kind"] != "rejected-samples" or as_json]  # else in the table above
     for w in notes:
         err.print(f"[yellow]warning:[/] {escape(w['message'])}", soft_wrap=True)
-    console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})"
-                  + (f"; {len(study.warnings)} warning(s) listed in summary.json" if study.warnings else ""))
+    if not as_json:
+        console.print(f"wrote the study folder {out}/ (open {out / 'report.html'})"
+                      + (f"; {len(study.warnings)} warning(s) listed in summary.json" if study.warnings else ""))
+    run_id = None
     if record:  # scale-out and traceability: the run store
         from ..store.runs import record_study
 
         try:
-            console.print(f"recorded as run {record_study(study, out, store)}")
+            run_id = record_study(study, out, store)
         except (CelltwinError, OSError) as exc:  # the study is written; a store problem only warns
             err.print(f"[yellow]warning:[/] the run was not recorded in the run store: {exc}")
+    if as_json:
+        print_json({**study.summary(), "folder": str(out), "run_id": run_id})
+    elif run_id is not None:
+        console.print(f"recorded as run {run_id}")
 
 
 def console_summary(study: Study) -> Group:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
@@ -25,6 +25,7 @@ from ...platform.errors import ParameterError
 from ...platform.scenario import Scenario
 from ..uq.sampling import CommonRandomNumbers
 from ..uq.specs import Spec, YieldResult, as_specs, in_spec, yield_of
+from .explain import Binding, binding_windows, variance_shares
 from .space import DesignSpace
 
 
@@ -62,6 +63,25 @@ class RobustResult:
     wall_time: float
     converged: bool
     message: str
+    binding: list[Binding] = field(default_factory=list)  # windows the optimum still misses, tightest first
+
+    def explain(self) -> list[str]:
+        """What holds the yield at the optimum, in sentences: the best reachable yield, the
+        settings stopped by their bounds, the windows still missed and the spreads behind them
+        (free settings move the mean; they do not narrow a spread)."""
+        if self.yield_after is None:
+            return []
+        y = self.yield_after
+        lines = [f"best reachable yield with {', '.join(self.settings)} free: {100 * y.p_in:.1f} % "
+                 f"({100 * y.confidence:g} % CI {100 * y.ci[0]:.1f}-{100 * y.ci[1]:.1f} %), from "
+                 f"{100 * self.yield_before.p_in:.1f} % at the start"] if self.yield_before is not None else []
+        if self.at_bound:
+            lines.append("stopped by a bound: " + ", ".join(f"{k} at its {side} bound "
+                                                            f"{self.bounds[k][0 if side == 'lower' else 1]:.6g}"
+                                                            for k, side in self.at_bound.items())
+                         + " (widen it with --free NAME=LOW:HIGH)")
+        lines += [b.sentence() for b in self.binding]
+        return lines
 
     def flat(self) -> dict:
         out = dict(self.settings)
@@ -142,8 +162,12 @@ def robust_design(scenario: Scenario | str, free, *, specs=None, minimize_std: s
     settings = values(z)
     at_bound = space.at_bound(z, tol=1e-6)
     ys = [yield_of(r, specs, valid=r.valid, catalog=sc.catalog) if specs else None for r in (start_res, best_res)]
+    binding = []
+    if ys[1] is not None and ys[1].p_in < 1.0:  # why the optimum is not 100 %: windows and spreads there
+        binding = binding_windows(ys[1], variance_shares(sc, crn.chain, specs, {}, {**nominal, **settings}))
     return RobustResult(label, settings, values(z0), space.bounds, at_bound, stats(start_res), stats(best_res), *ys,
-                        crn.evaluations, crn.calls, time.perf_counter() - t0, bool(sol.success), str(sol.message))
+                        crn.evaluations, crn.calls, time.perf_counter() - t0, bool(sol.success), str(sol.message),
+                        binding)
 
 
 def _simplex(z0: np.ndarray, step: float) -> np.ndarray:

@@ -20,7 +20,6 @@ at the joint tolerances, or at the scenario's spreads when no joint spread meets
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from ...platform.errors import MissingDependencyError, ParameterError
 from ...platform.scenario import Scenario
 from ..uq.sampling import CommonRandomNumbers
 from ..uq.specs import Spec, YieldResult, as_specs, in_spec, yield_of
+from .explain import Binding, binding_windows, nominal_misses, std_of, variance_shares
 
 #: stands in for "held exact": OpenTURNS needs a positive spread
 EXACT = 1e-9
@@ -74,12 +74,39 @@ class ToleranceResult:
     wall_time: float
     units: dict[str, str] = field(default_factory=dict)
     shares_at: str = "joint tolerances"     # or "scenario spreads" when the joint factor is 0
+    yield_floor: YieldResult | None = None  # every analysed parameter held exact, the others at their spread
+    binding: list[Binding] = field(default_factory=list)   # windows that keep yield_floor below the target
+    nominal_misses: list[str] = field(default_factory=list)  # windows the nominal point itself misses
+    others: list[str] = field(default_factory=list)          # uncertain parameters not analysed
 
     def to_csv(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(path, float_format="%.6g")
         return path
+
+    def explain(self) -> list[str]:
+        """Why the tolerances are what they are, in sentences: a target no spread reaches, the
+        windows that bind and the spreads behind them (empty when every tolerance is positive)."""
+        t, goal = self.table, f"{100 * self.target:g} %"
+        lines = [f"{miss}: no spread reaches {goal}; move the nominal setting first (inverse or robust)"
+                 for miss in self.nominal_misses]
+        zero = [k for k in t.index if t.loc[k, "with_others_std"] <= 0]
+        if zero:
+            best = ", ".join(f"{k} {t.loc[k, 'yield_if_exact_%']:.1f} %" for k in zero)
+            lines.append(f"'allowed w/ others' is 0 for {', '.join(zero)}: even held exact, each leaves the yield "
+                         f"below {goal} while the others keep their spread (yield with it exact: {best}).")
+        if self.yield_floor is not None:
+            f = self.yield_floor
+            lines.append(f"'allowed joint' is 0: with all of {', '.join(t.index)} held exact the yield is "
+                         f"{100 * f.p_in:.1f} % ({100 * f.confidence:g} % CI {100 * f.ci[0]:.1f}-"
+                         f"{100 * f.ci[1]:.1f} %), short of {goal}; the yield now is "
+                         f"{100 * self.yield_scenario.p_in:.1f} %.")
+            if self.others:
+                lines.append(f"What holds it there is the spread of the parameters not analysed "
+                             f"({', '.join(self.others)}): analyse them too (--param) or widen the windows.")
+            lines += [f"  {b.sentence()}" for b in self.binding]
+        return lines
 
     def plot(self, path: str | Path) -> Path:
         """The variance budget as a PNG: allowed vs current relative spread, and the shares."""
@@ -101,21 +128,28 @@ class ToleranceResult:
         for i, (col, label, color) in enumerate(bars):
             v = t[col].to_numpy(dtype=float)
             ax1.barh(y + (i - 1.5) * h, np.where(v > 0, v, np.nan), h, label=label, color=color)
-            for j in np.flatnonzero(v <= 0):  # no spread of this kind meets the target
-                ax1.text(0.0, y[j] + (i - 1.5) * h, " 0", va="center", fontsize=7, color=color,
-                         transform=ax1.get_yaxis_transform())
+            for j in np.flatnonzero(v <= 0):  # no spread of this kind meets the target: say so, not "0"
+                ax1.text(0.0, y[j] + (i - 1.5) * h, " none reaches the target", va="center", fontsize=7,
+                         color=color, transform=ax1.get_yaxis_transform())
         ax1.set_xscale("log")
+        _plain_log_ticks(ax1.xaxis)
         ax1.set_yticks(y, names)
         ax1.invert_yaxis()
         ax1.set_xlabel("relative standard deviation (%)")
-        ax1.set_title(f"tolerances for yield >= {100 * self.target:g} %")
+        floor = "" if self.yield_floor is None else \
+            f"\n(yield now {100 * self.yield_scenario.p_in:.0f} %, at most {100 * self.yield_floor.p_in:.0f} % " \
+            "with these held exact)"
+        ax1.set_title(f"tolerances for yield >= {100 * self.target:g} %{floor}")
         ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
         share_cols = [c for c in t.columns if c.startswith("share_")]
         left = np.zeros(len(share_cols))
         for name in names:
-            vals = t.loc[name, share_cols].to_numpy(dtype=float)
+            vals = np.nan_to_num(t.loc[name, share_cols].to_numpy(dtype=float))
             ax2.barh(np.arange(len(share_cols)), vals, left=left, label=name)
             left += vals
+        if self.others:  # the rest of the variance: the uncertain parameters not analysed
+            ax2.barh(np.arange(len(share_cols)), np.clip(100.0 - left, 0.0, None), left=left, color="0.8",
+                     hatch="//", label="not analysed: " + ", ".join(self.others))
         ax2.set_yticks(np.arange(len(share_cols)), [c[len("share_"):-2] for c in share_cols])
         ax2.invert_yaxis()
         ax2.set_xlim(0, 100)
@@ -132,11 +166,13 @@ class ToleranceResult:
 def production_tolerances(scenario: Scenario | str, specs=None, *, target: float = 0.99,
                           parameters: Sequence[str] | None = None, n: int = 4000, seed: int | None = None,
                           method: str = "mc", with_cell: bool = False, rtol: float = 1e-3,
-                          k_max: float = 1e3) -> ToleranceResult:
+                          k_max: float = 1e3, progress: Callable[[str, int, int], None] | None = None
+                          ) -> ToleranceResult:
     """Largest standard deviation of each uncertain parameter that keeps the yield >= ``target``.
 
     ``parameters`` defaults to the scenario's uncertain parameters of the process domain;
     ``specs`` to the scenario's ``[specs]``. ``n`` samples on common random numbers.
+    ``progress(stage, done, total)`` is called after each parameter and after the joint budget.
     """
     t0 = time.perf_counter()
     sc = ElectrodeScenario.resolve(scenario)
@@ -163,31 +199,44 @@ def production_tolerances(scenario: Scenario | str, specs=None, *, target: float
         alone = largest_scale(lambda s, k=k: yield_with({**{o: EXACT for o in everyone}, k: s}), target,
                               k_max=k_max, rtol=rtol)
         others = largest_scale(lambda s, k=k: yield_with({k: s}), target, k_max=k_max, rtol=rtol)
-        rows[k] = (alone, others)
+        # the best this parameter alone can do: held exact, everything else at the scenario's spread
+        rows[k] = (alone, others, yield_with({k: EXACT}))
+        if progress:
+            progress("tolerances", len(rows), len(parameters) + 1)
     joint = largest_scale(lambda s: yield_with({k: s for k in parameters}), target, k_max=k_max, rtol=rtol)
+    if progress:
+        progress("tolerances", len(parameters) + 1, len(parameters) + 1)
 
     nominal = sc.nominal()
     # shares at the joint tolerances; when there are none (joint = 0), at the scenario's own spreads
     budget = joint if joint > 0 else 1.0
-    shares = _variance_shares(sc, crn.chain, specs, {k: budget if k in parameters else 1.0 for k in everyone},
-                              nominal)
+    shares = variance_shares(sc, crn.chain, specs, {k: budget if k in parameters else 1.0 for k in everyone},
+                             nominal)
     records = []
     for k in parameters:
-        std = _std(sc.uncertain[k])
+        std = std_of(sc.uncertain[k])
         rel = 100.0 * std / abs(nominal[k])
-        alone, others = rows[k]
+        alone, others, best = rows[k]
         rec = {"parameter": k, "unit": sc.catalog[k].unit, "nominal": nominal[k], "std": std, "rel_std_%": rel,
                "alone_std": alone * std, "alone_rel_std_%": alone * rel,
                "with_others_std": others * std, "with_others_rel_std_%": others * rel,
-               "joint_std": joint * std, "joint_rel_std_%": joint * rel, "headroom_joint": joint}
+               "joint_std": joint * std, "joint_rel_std_%": joint * rel, "headroom_joint": joint,
+               "yield_if_exact_%": 100.0 * best}
         rec.update({f"share_{s.name}_%": 100.0 * shares[s.name][k] for s in specs})
         records.append(rec)
     table = pd.DataFrame(records).set_index("parameter")
     y_sc = _yield(crn, specs, sc, {})
     y_joint = _yield(crn, specs, sc, {k: max(joint, EXACT) for k in parameters})
+    floor, binding = None, []
+    if joint == 0:  # why no spread meets the target: the yield with every analysed parameter exact
+        floor = _yield(crn, specs, sc, {k: EXACT for k in parameters})
+        at_floor = variance_shares(sc, crn.chain, specs, {k: EXACT for k in parameters}, nominal)
+        binding = binding_windows(floor, at_floor, below=target)
     return ToleranceResult(specs, target, table, joint, y_sc, y_joint, n, crn.evaluations,
                            time.perf_counter() - t0, {k: sc.catalog[k].unit for k in parameters},
-                           "joint tolerances" if joint > 0 else "scenario spreads")
+                           "joint tolerances" if joint > 0 else "scenario spreads", floor, binding,
+                           nominal_misses(sc, crn.chain, specs, nominal),
+                           [k for k in everyone if k not in parameters])
 
 
 def _yield(crn: CommonRandomNumbers, specs, sc, scales) -> YieldResult:
@@ -195,29 +244,13 @@ def _yield(crn: CommonRandomNumbers, specs, sc, scales) -> YieldResult:
     return yield_of(res, specs, valid=res.valid, catalog=sc.catalog)
 
 
-def _std(u) -> float:
-    """Standard deviation of an uncertain parameter's marginal (any distribution)."""
-    return float(u.marginal().getStandardDeviation()[0])
+def _plain_log_ticks(axis) -> None:
+    """Tick labels of a log axis as plain numbers (0.5, 2, 10), not "2×10⁰"; minor labels only when the
+    axis spans less than about two decades (else they crowd)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-
-def _variance_shares(sc, chain, specs, scales, nominal) -> dict[str, dict[str, float]]:
-    """First-order share of each uncertain parameter in each spec output's variance:
-    (slope * std)^2 / sum, slopes by central differences in one batched chain call."""
-    names = list(sc.uncertain)
-    stds = np.array([_std(sc.uncertain[k]) * scales[k] for k in names])
-    steps = 1e-6 * np.maximum(np.abs([nominal[k] for k in names]), 1e-12)
-    d = len(names)
-    values = {k: np.full(2 * d, v) for k, v in nominal.items()}
-    for j, k in enumerate(names):
-        values[k][2 * j] += steps[j]
-        values[k][2 * j + 1] -= steps[j]
-    res = chain.evaluate(sc.close_balance(values), on_invalid="mask")
-    out = {}
-    for s in specs:
-        y = np.asarray(res[s.name], dtype=float)
-        slope = (y[0::2] - y[1::2]) / (2 * steps)
-        contrib = (slope * stds) ** 2
-        total = contrib.sum()
-        out[s.name] = {k: (float(c / total) if total > 0 and math.isfinite(total) else float("nan"))
-                       for k, c in zip(names, contrib, strict=True)}
-    return out
+    plain = FuncFormatter(lambda v, _pos: f"{v:g}")
+    axis.set_major_formatter(plain)
+    low, high = axis.get_view_interval()
+    narrow = low > 0 and high / low < 100
+    axis.set_minor_formatter(plain if narrow else NullFormatter())
