@@ -17,20 +17,22 @@ def settings_table(wb: Workbench):
     """One row per scenario input: nominal and spread inputs with unit, valid range and a message cell."""
     from dash import dcc, html
 
-    head = html.Tr([html.Th(h) for h in ("setting", "nominal", "unit", "valid range", "spread", "")])
+    head = html.Tr([html.Th(h) for h in ("setting", "nominal", "unit", "valid range", "spread", "", "")])
     rows = [head]
     for s in wb.settings():
         spread_label = {"std": f"std ({s.unit})", "scale": "× spread", "": ""}[s.spread_kind]
         rows.append(html.Tr([
             html.Td(html.Abbr(s.name, title=f"{s.description} ({s.domain}; {s.distribution})")),
             html.Td(dcc.Input(id=_id("nominal", s.name), value=f"{s.value:.6g}", type="text", debounce=True,
-                              disabled=not s.editable, size="9", className="num")),
+                              size="9", className="num") if s.editable else
+                    html.Span(f"{s.value:.6g} (balance)", className="num")),
             html.Td(s.unit, className="unit"),
             html.Td(s.valid, className="unit"),
             html.Td(dcc.Input(id=_id("spread", s.name), value="" if s.spread is None else f"{s.spread:.4g}",
-                              type="text", debounce=True, disabled=not s.editable, size="7", className="num",
-                              placeholder="fixed" if s.editable else "balance", title=spread_label)),
-            html.Td(html.Span(id=_id("error", s.name), className="error")),
+                              type="text", debounce=True, size="7", className="num", placeholder="fixed")
+                    if s.editable else ""),
+            html.Td(spread_label, className="unit"),
+            html.Td(html.Span(id=_id("error", s.name), className="error") if s.editable else ""),
         ]))
     note = html.P("Values in the catalog unit shown. Spread: a standard deviation (normal, lognormal, truncated "
                   "normal; a fixed setting becomes normal), or a factor on a uniform or KDE spread; 0 fixes the "
