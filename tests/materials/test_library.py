@@ -50,7 +50,7 @@ def test_theoretical_capacity_is_one_lithium_per_formula_unit():
 
 
 def test_absent_numbers_are_absent_not_guessed():
-    for name in ("CMC", "SBR", "CNT", "LMFP", "silicon-graphite", "NMC622"):
+    for name in ("CMC", "SBR", "CNT", "LMFP", "silicon-graphite", "NCA"):
         assert material(name).rho is None
 
 
@@ -66,3 +66,17 @@ def test_parameter_sets_name_their_material():
     assert parameter_set("Prada2013").materials == ("LFP",)
     assert "NMC811" in parameter_set("table-a2").materials
     assert parameter_set("Marquis2019") is None
+
+
+def test_solid_electrolytes_carry_their_ionic_conductivity():
+    """The solid-state half-cell's kappa_SE comes from here (S/m, with a source)."""
+    expected = {"Li6PS5Cl": 0.133, "Li3PS4": 0.016, "LLZO": 0.0244}
+    for name, kappa in expected.items():
+        fact = material(name, kind="electrolyte").facts["ionic_conductivity"]
+        assert (fact.value, fact.unit) == (kappa, "S/m") and fact.source
+
+
+def test_seed_001_materials():
+    """NMC622 (crystal-derived), SBS and p-xylene: the solid-state-cathode scenario's recipe."""
+    assert material("NMC622").rho == pytest.approx(material("NMC622").crystal_density(), abs=0.005)
+    assert (material("SBS", kind="binder").rho, material("p-xylene", kind="solvent").rho) == (0.94, 0.861)

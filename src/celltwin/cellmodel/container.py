@@ -9,13 +9,18 @@ import numpy as np
 import pandas as pd
 
 from ..containers.formulation import ElectrodeContainer
+from ..materials import material
 from ..platform.container import per_component
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers
-from .parameters import check_parameter_set
+from .parameters import TABLE_A2, check_parameter_set
+from .solid_state import COUNTER_ELECTRODES, LIQUID_CONDUCTIVITY, PORES, contact_share, ionic_path
 from .structure import (
     CBM_ASPECT_RATIO,
+    PERCOLATION_EXPONENT,
+    PERCOLATION_THRESHOLD,
     TORTUOSITY_MODELS,
+    active_surface_area,
     effective_parameters,
     structure_problems,
 )
@@ -35,8 +40,16 @@ class HalfCellContainer(ElectrodeContainer):
     IDAKLU batches on a model built once per setting. Samples that fail in the solver
     come back as NaN; ``last_failures`` lists them (sample index and reason) after each
     call. ``tortuosity`` "resolved" (default) takes tau_e, kappa_s_eff and a_s from the 3D
-    structure surrogate; the P2D reaction area stays 3 X_AM / R_p (PyBaMM's spherical
-    particles), so a_s is reported, not fed to the discharge. Options: ``parameter_set``
+    structure surrogate; a_s is the P2D reaction area (``reaction_area = "structure"``, fed
+    through the exchange current, see :mod:`celltwin.cellmodel.halfcell`; "spheres" keeps
+    PyBaMM's 3 X_AM / R_p). With a component ``SE`` the cell is a solid-state composite
+    cathode (:mod:`celltwin.cellmodel.solid_state`): the SE is the ionic path, a single-ion
+    conductor of conductivity ``kappa_SE`` (S/m; None = the library's value of the material
+    ``solid_electrolyte``) whose network conducts ``kappa_ion_eff`` by the percolation law
+    (``se_threshold``, ``se_exponent``); ``pores`` "empty" (default) or "liquid"
+    (``kappa_liquid`` S/m); ``counter_electrode`` "Li" or "In-Li"; ``separator_thickness``
+    (um, dense SE; None = the set's 25 um); ``kappa_AM``/``kappa_CBM`` (S/m, the electronic
+    conductivities of the textbook models; None = Table A2's). Options: ``parameter_set``
     ("table-a2" or any PyBaMM set name, e.g. "Xu2019"),
     ``tortuosity`` (see :mod:`celltwin.cellmodel.structure`), ``particle_radius`` (um;
     None = the parameter set's, 5.5 um for Table A2), ``double_layer``, ``v_min`` (V),
@@ -55,9 +68,14 @@ class HalfCellContainer(ElectrodeContainer):
     options = {"current_density": 1.0, "parameter_set": "table-a2", "tortuosity": "resolved",
                "cbm_aspect_ratio": CBM_ASPECT_RATIO, "particle_radius": None, "double_layer": False,
                "v_min": 3.0, "mesh": (5, 10, 10), "rtol": 1e-5, "atol": 1e-6, "threads": 2,
-               "compile": "auto", "chunk_size": 256, "bpx": None, "material": None, "override": False}
+               "compile": "auto", "chunk_size": 256, "bpx": None, "material": None, "override": False,
+               "reaction_area": "structure", "solid_electrolyte": None, "kappa_SE": None, "pores": "empty",
+               "kappa_liquid": LIQUID_CONDUCTIVITY, "se_threshold": PERCOLATION_THRESHOLD,
+               "se_exponent": PERCOLATION_EXPONENT, "counter_electrode": "Li", "separator_thickness": None,
+               "kappa_AM": None, "kappa_CBM": None}
     choices = {"tortuosity": TORTUOSITY_MODELS, "double_layer": (False, True), "compile": ("auto", False, True),
-               "override": (False, True)}
+               "override": (False, True), "reaction_area": ("structure", "spheres"), "pores": PORES,
+               "counter_electrode": COUNTER_ELECTRODES}
 
     def __init__(self, components=None, **options):
         super().__init__(components, **options)
@@ -66,7 +84,8 @@ class HalfCellContainer(ElectrodeContainer):
                                  f"got components {', '.join(self.components)}")
         s = self.settings
         for key, low in (("current_density", 0.0), ("cbm_aspect_ratio", 0.0), ("particle_radius", 0.0),
-                         ("rtol", 0.0), ("atol", 0.0)):
+                         ("rtol", 0.0), ("atol", 0.0), ("kappa_SE", 0.0), ("kappa_liquid", 0.0),
+                         ("separator_thickness", 0.0), ("kappa_AM", 0.0), ("kappa_CBM", 0.0)):
             v = s[key]
             if v is not None and not (isinstance(v, int | float) and v > low):
                 raise ParameterError(f"container 'half-cell': option {key} = {v!r} is outside its valid "
@@ -78,6 +97,37 @@ class HalfCellContainer(ElectrodeContainer):
                                  "must be an integer >= 1")
         self.last_failures = pd.DataFrame(columns=["index", "reason"])
         self.notes = self._check_set()
+        self.kappa_SE = self._se_conductivity()
+        if self.solid_state:  # the percolation law checks its own parameters, before any solve
+            ionic_path(0.0, 0.5, self.kappa_SE, pores=s["pores"], kappa_liquid=s["kappa_liquid"],
+                       threshold=s["se_threshold"], exponent=s["se_exponent"])
+
+    @property
+    def solid_state(self) -> bool:
+        """A solid-state composite cathode: the formulation has a solid electrolyte ``SE``."""
+        return "SE" in self.components
+
+    def _se_conductivity(self) -> float | None:
+        """kappa_SE (S/m): the option, else the library's ionic conductivity of ``solid_electrolyte``."""
+        s = self.settings
+        if not self.solid_state:
+            if s["solid_electrolyte"] is not None or s["kappa_SE"] is not None:
+                raise ParameterError("container 'half-cell': solid_electrolyte and kappa_SE need a solid "
+                                     f"electrolyte component 'SE'; got components {', '.join(self.components)}",
+                                     parameter="solid_electrolyte", value=s["solid_electrolyte"])
+            return None
+        if s["kappa_SE"] is not None:
+            return float(s["kappa_SE"])
+        if s["solid_electrolyte"] is None:
+            raise ParameterError("container 'half-cell': the component SE needs its ionic conductivity: name the "
+                                 "material ([materials] SE = \"Li6PS5Cl\") or give [containers.half-cell] kappa_SE "
+                                 "in S/m", parameter="kappa_SE", unit="S/m", valid="(0, inf)")
+        m = material(s["solid_electrolyte"], kind="electrolyte")
+        if "ionic_conductivity" not in m.facts:
+            raise ParameterError(f"container 'half-cell': the materials library has no ionic conductivity of "
+                                 f"{m.name}; give [containers.half-cell] kappa_SE in S/m", parameter="kappa_SE",
+                                 unit="S/m", valid="(0, inf)")
+        return m.facts["ionic_conductivity"].value
 
     @property
     def source(self) -> str:
@@ -113,13 +163,27 @@ class HalfCellContainer(ElectrodeContainer):
                 **per_component("X_{c}", self.components, "1")}
 
     def outputs(self):
-        return {"capacity": "mA*h/cm^2", "energy_density": "W*h/L", "specific_capacity": "mA*h/g",
-                "mean_voltage": "V", "capacity_theoretical": "mA*h/cm^2",
-                "kappa_s_eff": "S/m", "a_s": "1/m", "tau_e": "1"}
+        out = {"capacity": "mA*h/cm^2", "energy_density": "W*h/L", "specific_capacity": "mA*h/g",
+               "mean_voltage": "V", "capacity_theoretical": "mA*h/cm^2",
+               "kappa_s_eff": "S/m", "a_s": "1/m", "tau_e": "1"}
+        if self.solid_state:
+            out["kappa_ion_eff"] = "S/m"
+        return out
 
     def constraints(self, inputs):
-        return structure_problems(inputs["eps_cal"], self._fractions(inputs),
-                                  thickness=np.asarray(inputs["h_cal"]) * 1e-6)
+        return self._problems(inputs)
+
+    def _problems(self, x: Mapping) -> list[tuple[np.ndarray, str]]:
+        """Impossible structures, and solid electrolyte networks that carry no ions."""
+        out = structure_problems(x["eps_cal"], self._fractions(x), thickness=np.asarray(x["h_cal"]) * 1e-6)
+        if self.solid_state and self.settings["pores"] == "empty":
+            X = np.asarray(x["X_SE"], dtype=float)
+            bad = X <= self.settings["se_threshold"]
+            if np.any(bad):
+                out.append((bad, f"solid electrolyte volume fraction X_SE = {float(X[bad].flat[0]):.6g} (unit 1) is "
+                                 f"at or below the percolation threshold X_c = {self.settings['se_threshold']:g}: "
+                                 "the SE network carries no ions (valid range (X_c, 1))"))
+        return out
 
     # -- evaluation -----------------------------------------------------------------
     @property
@@ -132,10 +196,17 @@ class HalfCellContainer(ElectrodeContainer):
         s = self.settings
         compile_ = s["compile"] if s["compile"] != "auto" else (
             n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None)
+        solid = {}
+        if self.solid_state:
+            bulk = ionic_path(0.0, 1.0, self.kappa_SE, pores=s["pores"], kappa_liquid=s["kappa_liquid"])["kappa_bulk"]
+            sep = s["separator_thickness"]
+            solid = {"electrolyte": "single-ion", "electrolyte_conductivity": bulk,
+                     "counter_electrode": s["counter_electrode"],
+                     "separator_thickness": None if sep is None else sep * 1e-6}  # um -> m
         return half_cell(CellSettings(parameter_set=self.source, double_layer=bool(s["double_layer"]),
                                       v_min=float(s["v_min"]), mesh=tuple(int(n) for n in s["mesh"]),
                                       rtol=float(s["rtol"]), atol=float(s["atol"]),
-                                      threads=int(s["threads"]), compile=bool(compile_)))
+                                      threads=int(s["threads"]), compile=bool(compile_), **solid))
 
     def _fractions(self, inputs: Mapping) -> dict[str, np.ndarray]:
         return {f"X_{c}": np.asarray(inputs[f"X_{c}"], dtype=float) for c in self.components}
@@ -146,13 +217,26 @@ class HalfCellContainer(ElectrodeContainer):
         radius = (self.settings["particle_radius"] * 1e-6 if self.settings["particle_radius"] is not None
                   else cell.default_radius)
         m = int(ok.sum())
-        eff = effective_parameters(x["eps_cal"][ok], {k: v[ok] for k, v in self._fractions(x).items()}, radius,
-                                   tortuosity=self.settings["tortuosity"],
-                                   cbm_aspect_ratio=self.settings["cbm_aspect_ratio"])
-        return {"L_p": x["h_cal"][ok] * 1e-6, "eps": x["eps_cal"][ok], "X_AM": x["X_AM"][ok],
-                "R_p": np.full(m, radius), "kappa_s_eff": np.broadcast_to(eff["kappa_s_eff"], (m,)),
-                "tau_e": np.broadcast_to(eff["tau_e"], (m,)), "a_s": np.broadcast_to(eff["a_s"], (m,)),
-                "i_app": np.full(m, self.settings["current_density"] * 10.0)}  # mA/cm^2 -> A/m^2
+        s = self.settings
+        kappas = {k: s[k] if s[k] is not None else TABLE_A2[k] for k in ("kappa_AM", "kappa_CBM")}
+        eps = x["eps_cal"][ok]
+        eff = effective_parameters(eps, {k: v[ok] for k, v in self._fractions(x).items()}, radius,
+                                   tortuosity=s["tortuosity"], cbm_aspect_ratio=s["cbm_aspect_ratio"], **kappas)
+        out = {"L_p": x["h_cal"][ok] * 1e-6, "eps": eps, "X_AM": x["X_AM"][ok],
+               "R_p": np.full(m, radius), "kappa_s_eff": np.broadcast_to(eff["kappa_s_eff"], (m,)),
+               "tau_e": np.broadcast_to(eff["tau_e"], (m,)), "a_s": np.broadcast_to(eff["a_s"], (m,)),
+               "i_app": np.full(m, s["current_density"] * 10.0)}  # mA/cm^2 -> A/m^2
+        if self.solid_state:  # the SE is the electrolyte phase of the P2D model
+            X_SE = x["X_SE"][ok]
+            ion = ionic_path(eps, X_SE, self.kappa_SE, pores=s["pores"], kappa_liquid=s["kappa_liquid"],
+                             threshold=s["se_threshold"], exponent=s["se_exponent"])
+            # the surrogate's a_s is the CBM-free AM surface, next to pores and SE; spheres touch everything
+            rest = eps if s["tortuosity"] == "resolved" else 1.0 - out["X_AM"] - X_SE
+            out.update(eps=ion["eps_e"], tau_e=ion["tau_e"], kappa_ion_eff=ion["kappa_ion_eff"],
+                       a_s=out["a_s"] * contact_share(X_SE, rest, s["pores"]))
+        if s["reaction_area"] == "spheres":
+            out["a_s"] = active_surface_area(out["X_AM"], radius)
+        return out
 
     def _flat(self, inputs: Mapping) -> tuple[tuple, dict[str, np.ndarray]]:
         names = list(self.inputs())
@@ -162,7 +246,7 @@ class HalfCellContainer(ElectrodeContainer):
     def _checked(self, inputs: Mapping) -> dict[str, np.ndarray]:
         """Flattened inputs, or a ParameterError naming the first impossible structure."""
         _, x = self._flat(inputs)
-        for _, message in structure_problems(x["eps_cal"], self._fractions(x), thickness=x["h_cal"] * 1e-6):
+        for _, message in self._problems(x):
             raise ParameterError(f"container 'half-cell': {message}")
         return x
 
@@ -177,7 +261,7 @@ class HalfCellContainer(ElectrodeContainer):
         if x["eps_cal"].size != 1:
             raise ParameterError("rate_sweep takes one structure (scalar inputs)")
         sample = {k: float(v[0]) for k, v in self._cell_samples(x, np.ones(1, bool)).items()
-                  if k not in ("i_app", "a_s")}
+                  if k not in ("i_app", "kappa_ion_eff")}
         return self.cell().rate_sweep(sample, current_densities)
 
     def evaluate(self, inputs):
@@ -187,7 +271,7 @@ class HalfCellContainer(ElectrodeContainer):
 
         # impossible structures never reach the solver
         reasons = np.full(n, "", dtype=object)
-        for bad, message in structure_problems(x["eps_cal"], self._fractions(x), thickness=x["h_cal"] * 1e-6):
+        for bad, message in self._problems(x):
             bad = bad.reshape(-1) & (reasons == "") & ~upstream_nan
             if not shape and bad.any():
                 raise ParameterError(f"container 'half-cell': {message}")
@@ -197,8 +281,9 @@ class HalfCellContainer(ElectrodeContainer):
         cell = self.cell(int(ok.sum()))
         samples = self._cell_samples(x, ok)
         out = {k: np.full(n, np.nan) for k in self.outputs()}
-        for k in ("kappa_s_eff", "tau_e", "a_s"):
-            out[k][ok] = samples[k]
+        for k in ("kappa_s_eff", "tau_e", "a_s", "kappa_ion_eff"):
+            if k in out:
+                out[k][ok] = samples[k]
         if ok.any():
             res = cell.solve(samples, chunk_size=self.settings["chunk_size"])
             for k in ("capacity", "energy_density", "mean_voltage", "capacity_theoretical"):

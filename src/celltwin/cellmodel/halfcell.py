@@ -9,6 +9,19 @@ on several threads. A galvanostatic discharge runs from the initial state to the
 cut-off voltage; the discharge capacity and energy are integrated by the solver itself
 (PyBaMM's ``calculate discharge energy`` option), so no output is interpolated.
 
+The reaction area per electrode volume ``a_s`` is a sample input too. PyBaMM 26 knows only
+spherical particles (option "particle shape": "spherical" or "no particles"), whose area is
+3 X_AM / R_p and also sets the particle diffusion length; so ``a_s`` enters through the
+exchange-current density, scaled by a_s / (3 X_AM / R_p): the kinetic overpotential sees the
+area ``a_s``, the particles keep their radius for solid diffusion and their volume X_AM for
+capacity. Without ``a_s`` a sample has the spheres' area (factor 1).
+
+``CellSettings.electrolyte = "single-ion"`` turns the electrolyte into a single-ion conductor
+for solid-state composite cathodes (:mod:`celltwin.cellmodel.solid_state`): transference
+number 1, a constant conductivity, a dense separator of the same conductor; the sample's
+``eps`` is then the conductor's volume fraction and ``tau_e`` its tortuosity factor. The
+counter electrode may be In-Li, whose potential is subtracted from the voltage.
+
 PyBaMM fails a whole batch when one of its samples fails. :meth:`HalfCell.solve` then
 re-runs every sample of that chunk alone, records the ones that still fail as NaN with
 their reason, and carries on.
@@ -25,6 +38,7 @@ import pandas as pd
 from ..platform.errors import ParameterError, SolverError
 from ._pybamm import import_pybamm
 from .parameters import FARADAY, base_parameter_values, positive_concentrations
+from .solid_state import COUNTER_ELECTRODES, ELECTROLYTES, single_ion_parameters
 
 #: Sample columns of :meth:`HalfCell.solve`, with their SI unit and PyBaMM parameter.
 SAMPLE_COLUMNS = {
@@ -35,7 +49,10 @@ SAMPLE_COLUMNS = {
     "kappa_s_eff": ("S/m", "Positive electrode conductivity [S.m-1]"),
     "tau_e": ("1", "Positive electrode tortuosity factor (electrolyte)"),
     "i_app": ("A/m^2", "Current function [A]"),
+    "a_s": ("1/m", "Positive electrode exchange-current density [A.m-2]"),  # scales j0, see module doc
 }
+#: Sample columns that may be left out: the set's particle radius, the spheres' reaction area.
+OPTIONAL_COLUMNS = ("R_p", "a_s")
 OUTPUT_VARIABLES = ["Voltage [V]", "Discharge capacity [A.h]", "Discharge energy [W.h]"]
 #: 1 A h/m^2 = 0.1 mA h/cm^2
 AH_PER_M2_TO_MAH_PER_CM2 = 0.1
@@ -60,6 +77,33 @@ class CellSettings:
     atol: float = 1e-6
     threads: int = 2
     compile: bool = False    # ahead-of-time compile the CasADi functions (needs a C compiler)
+    electrolyte: str = "liquid"                    # or "single-ion" (solid electrolyte, t+ = 1)
+    electrolyte_conductivity: float | None = None  # S/m, the single-ion conductor's bulk value
+    separator_thickness: float | None = None       # m, None: the parameter set's (25 um, Xu2019)
+    counter_electrode: str = "Li"                  # or "In-Li" (single-ion only)
+
+    def __post_init__(self):
+        if self.electrolyte not in ELECTROLYTES:
+            raise ParameterError(f"electrolyte = {self.electrolyte!r}; valid: {', '.join(ELECTROLYTES)}",
+                                 parameter="electrolyte", value=self.electrolyte, valid=", ".join(ELECTROLYTES))
+        if self.counter_electrode not in COUNTER_ELECTRODES:
+            raise ParameterError(f"counter_electrode = {self.counter_electrode!r}; valid: "
+                                 f"{', '.join(COUNTER_ELECTRODES)}", parameter="counter_electrode",
+                                 value=self.counter_electrode, valid=", ".join(COUNTER_ELECTRODES))
+        single = self.electrolyte == "single-ion"
+        if single and not (self.electrolyte_conductivity is not None and self.electrolyte_conductivity > 0):
+            raise ParameterError(f"a single-ion electrolyte needs electrolyte_conductivity in (0, inf) S/m; got "
+                                 f"{self.electrolyte_conductivity!r}", parameter="electrolyte_conductivity",
+                                 value=self.electrolyte_conductivity, unit="S/m", valid="(0, inf)")
+        if not single and (self.counter_electrode != "Li" or self.electrolyte_conductivity is not None):
+            raise ParameterError("counter_electrode and electrolyte_conductivity are options of the single-ion "
+                                 "(solid-state) half-cell; the liquid half-cell has its set's electrolyte and Li",
+                                 parameter="electrolyte", value=self.electrolyte, valid="single-ion")
+
+    @property
+    def voltage_offset(self) -> float:
+        """Potential of the counter electrode against Li/Li+ (V), subtracted from the cell voltage."""
+        return single_ion_parameters(self).get("offset", 0.0) if self.electrolyte == "single-ion" else 0.0
 
     def model_options(self) -> dict:
         opts = {"working electrode": "positive", "transport efficiency": "tortuosity factor",
@@ -106,11 +150,19 @@ class HalfCell:
         """Base values with one sample's structure; ``s`` holds numbers or InputParameters."""
         pv = self.base.copy()
         pv.update({SAMPLE_COLUMNS[k][1]: s[k] for k in ("L_p", "eps", "X_AM", "R_p", "tau_e", "i_app")})
+        # the reaction area a_s through the exchange-current density (module docstring)
+        j0 = self.base[SAMPLE_COLUMNS["a_s"][1]]
+        factor = s["a_s"] * s["R_p"] / (3.0 * s["X_AM"])
+        pv[SAMPLE_COLUMNS["a_s"][1]] = ((lambda c_e, c_s, c_max, T: j0(c_e, c_s, c_max, T) * factor)
+                                        if callable(j0) else j0 * factor)
         # PyBaMM scales the electrode conductivity by (1 - eps) / tau_s with tau_s = 1; undo
         # that so the model sees exactly the surrogate's effective conductivity.
+        offset = self.settings.voltage_offset  # cut-offs are against the counter electrode
         pv.update({SAMPLE_COLUMNS["kappa_s_eff"][1]: s["kappa_s_eff"] / (1 - s["eps"]),
-                   "Lower voltage cut-off [V]": self.settings.v_min,
-                   "Upper voltage cut-off [V]": self.settings.v_max})
+                   "Lower voltage cut-off [V]": self.settings.v_min + offset,
+                   "Upper voltage cut-off [V]": self.settings.v_max + offset})
+        if self.settings.electrolyte == "single-ion":
+            pv.update(single_ion_parameters(self.settings)["pybamm"], check_already_exists=False)
         return pv
 
     def _simulation(self, s: Mapping, symbolic: bool):
@@ -135,11 +187,14 @@ class HalfCell:
             * AH_PER_M2_TO_MAH_PER_CM2
 
     def _frame(self, samples: Mapping) -> pd.DataFrame:
-        missing = [k for k in SAMPLE_COLUMNS if k not in samples and k != "R_p"]
+        missing = [k for k in SAMPLE_COLUMNS if k not in samples and k not in OPTIONAL_COLUMNS]
         if missing:
             raise ParameterError(f"half-cell samples miss {', '.join(missing)}; "
                                  f"needed: {', '.join(SAMPLE_COLUMNS)}")
-        data = {k: np.asarray(samples.get(k, self.default_radius), dtype=float) for k in SAMPLE_COLUMNS}
+        data = {k: np.asarray(samples.get(k, self.default_radius), dtype=float) for k in SAMPLE_COLUMNS
+                if k != "a_s"}
+        data["a_s"] = (np.asarray(samples["a_s"], dtype=float) if "a_s" in samples
+                       else 3.0 * data["X_AM"] / data["R_p"])  # the spheres' own area: factor 1
         shape = np.broadcast_shapes(*(v.shape for v in data.values()))
         return pd.DataFrame({k: np.broadcast_to(v, shape).reshape(-1) for k, v in data.items()})
 
@@ -155,6 +210,7 @@ class HalfCell:
             ("kappa_s_eff", 1, "S/m", lambda v: v > 0, "(0, inf)"),
             ("tau_e", 1, "(unit 1)", lambda v: v >= 1, "[1, inf)"),
             ("i_app", 0.1, "mA/cm^2", lambda v: v > 0, "(0, inf)"),
+            ("a_s", 1, "1/m", lambda v: v > 0, "(0, inf)"),
         ]
         for name, scale, unit, ok, rng in rules:
             v = df[name].to_numpy()
@@ -177,7 +233,8 @@ class HalfCell:
         if "event" not in sol.termination:
             return np.nan, np.nan, f"stopped by {sol.termination!r} before the {self.settings.v_min} V cut-off"
         q = float(sol["Discharge capacity [A.h]"].entries[-1])
-        e = float(sol["Discharge energy [W.h]"].entries[-1])
+        # energy against the counter electrode: the Li-referenced energy less offset x charge
+        e = float(sol["Discharge energy [W.h]"].entries[-1]) - self.settings.voltage_offset * q
         if not q > 0:
             return np.nan, np.nan, f"no capacity before {sol.termination!r}"
         return q, e, ""
@@ -277,7 +334,7 @@ class HalfCell:
         sols = sols if isinstance(sols, list) else [sols]
         return [pd.DataFrame({"time_s": s.t,
                               "capacity": s["Discharge capacity [A.h]"].entries * AH_PER_M2_TO_MAH_PER_CM2,
-                              "voltage": s["Voltage [V]"].entries}) for s in sols]
+                              "voltage": s["Voltage [V]"].entries - self.settings.voltage_offset}) for s in sols]
 
     def rate_sweep(self, sample: Mapping, current_densities) -> pd.DataFrame:
         """One structure discharged at several current densities (mA/cm^2).

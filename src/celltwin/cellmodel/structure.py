@@ -9,9 +9,10 @@ here, "resolved", is this project's own: fits to TauFactor solutions on stochast
 voxel structures (:mod:`celltwin.microstructure`, docs/structure-surrogate.md). The
 textbook effective-medium relations stay as named options.
 
-Volume fractions: ``X_AM`` is the active material; the carbon-binder matrix (CBM) is
-every other solid component (conductive additive and binder, X_CA + X_PB). Porosity and
-all solid volume fractions must sum to 1.
+Volume fractions: ``X_AM`` is the active material; ``X_SE`` a solid electrolyte (the ionic
+path of a solid-state composite cathode, no electronic conductor); the carbon-binder matrix
+(CBM) is every other solid component (conductive additive and binder, X_CA + X_PB).
+Porosity and all solid volume fractions must sum to 1.
 """
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ SUM_TOL = 1e-6
 CBM_ASPECT_RATIO = 0.2
 
 TORTUOSITY_MODELS = ("resolved", "bruggeman", "mixed-shape", "table-a2")
+#: Volume fractions of ion conductors: not part of the electronically conducting CBM.
+ION_CONDUCTORS = ("X_SE",)
+#: Continuum percolation threshold of randomly placed grains in 3D, volume fraction: 0.16
+#: (Scher & Zallen, J. Chem. Phys. 53, 3759, 1970: the critical volume fraction is close to
+#: 0.16 for any 3D lattice and for random sphere packings).
+PERCOLATION_THRESHOLD = 0.16
+#: Conductivity exponent of 3D percolation, t = 2.0 (Stauffer & Aharony, Introduction to
+#: Percolation Theory, 2nd ed., Taylor & Francis 1994, ch. 5; Kirkpatrick, Rev. Mod. Phys.
+#: 45, 574, 1973, for the power law on random resistor networks).
+PERCOLATION_EXPONENT = 2.0
 
 
 def bruggeman_tortuosity(porosity, exponent: float = BRUGGEMAN):
@@ -97,8 +108,39 @@ def active_surface_area(X_AM, radius):
 
 
 def cbm_fraction(volume_fractions: Mapping[str, np.ndarray]):
-    """X_CBM: sum of the non-active solid volume fractions."""
-    return sum(np.asarray(v, dtype=float) for k, v in volume_fractions.items() if k != "X_AM")
+    """X_CBM: sum of the solid volume fractions that are neither active material nor solid electrolyte."""
+    return sum(np.asarray(v, dtype=float) for k, v in volume_fractions.items()
+               if k != "X_AM" and k not in ION_CONDUCTORS)
+
+
+def percolation_conductivity(X_SE, kappa_SE: float, threshold: float = PERCOLATION_THRESHOLD,
+                             exponent: float = PERCOLATION_EXPONENT):
+    """kappa_ion_eff = kappa_SE ((X_SE - X_c) / (1 - X_c))^t above X_c, 0 below (S/m).
+
+    The percolation power law of a conducting phase in an insulating matrix (Kirkpatrick
+    1973; Stauffer & Aharony 1994), normalised so that a dense solid electrolyte (X_SE = 1)
+    conducts with its bulk kappa_SE. In a composite cathode the SE grains are the only
+    ionic path when the pores are empty: AM, carbon-binder matrix and pores all block ions.
+    Simulations of NCM/Li6PS5Cl composites show the same shape, a threshold and a steep
+    rise above it, with a threshold that moves with the AM/SE particle-size ratio
+    (Bielefeld, Weber & Janek, J. Phys. Chem. C 123, 1626, 2019); X_c and t are therefore
+    options to be fitted to measured composites, the defaults are the universal 3D values.
+    We write the law out rather than take it from a library: no maintained Python package
+    provides percolation effective-medium laws (porespy and taufactor compute them on images).
+    """
+    X = np.asarray(X_SE, dtype=float)
+    if not 0 <= threshold < 1:
+        raise ParameterError(f"percolation threshold X_c = {threshold!r} (unit 1) is outside the valid range [0, 1)",
+                             parameter="se_threshold", value=threshold, unit="1", valid="[0, 1)")
+    if not exponent >= 1:
+        raise ParameterError(f"percolation exponent t = {exponent!r} is outside the valid range [1, inf): "
+                             "below 1 the network would conduct better than its volume share",
+                             parameter="se_exponent", value=exponent, unit="1", valid="[1, inf)")
+    if not kappa_SE > 0:
+        raise ParameterError(f"solid electrolyte conductivity kappa_SE = {kappa_SE!r} S/m is outside the valid "
+                             "range (0, inf) S/m", parameter="kappa_SE", value=kappa_SE, unit="S/m", valid="(0, inf)")
+    reduced = np.clip((X - threshold) / (1.0 - threshold), 0.0, None)
+    return kappa_SE * np.power(reduced, exponent)
 
 
 def structure_problems(porosity, volume_fractions: Mapping[str, np.ndarray], thickness=None,
@@ -152,7 +194,9 @@ def effective_parameters(porosity, volume_fractions: Mapping[str, np.ndarray], r
     Parameters
     ----------
     porosity : eps_cal (1)
-    volume_fractions : ``{"X_AM": ..., "X_CA": ..., "X_PB": ...}`` (1)
+    volume_fractions : ``{"X_AM": ..., "X_CA": ..., "X_PB": ...}`` (1), optionally ``X_SE``
+        (a solid electrolyte: left out of X_CBM and kappa_s_eff; the ionic path of a
+        solid-state cathode is :mod:`celltwin.cellmodel.solid_state`'s)
     radius : active particle radius R_p (m)
     tortuosity : "resolved" (the 3D-structure surrogate: tau_e, kappa_s_eff and a_s from
         :func:`celltwin.microstructure.surrogate.load_surrogate`, which warns outside its
@@ -169,7 +213,10 @@ def effective_parameters(porosity, volume_fractions: Mapping[str, np.ndarray], r
     X_CBM = cbm_fraction(volume_fractions)
     if tortuosity == "resolved":  # all three from the 3D surrogate
         from ..microstructure.surrogate import load_surrogate
-        res = load_surrogate()(eps, X_CBM, np.asarray(radius, dtype=float) * 1e6)
+        # a solid electrolyte conducts no electrons: for the electronic network and the free AM
+        # surface it is space like the pores (the surrogate's structures hold AM, CBM and pores)
+        free = eps + sum(np.asarray(v, dtype=float) for k, v in volume_fractions.items() if k in ION_CONDUCTORS)
+        res = load_surrogate()(free, X_CBM, np.asarray(radius, dtype=float) * 1e6)
         return _with_bruggeman(eps, X_AM, X_CBM, res["kappa_s_eff"], res["a_s"], res["tau_e"])
     if tortuosity == "bruggeman":
         tau = bruggeman_tortuosity(eps)

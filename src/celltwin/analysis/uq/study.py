@@ -326,6 +326,10 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     """
     check_scheduler(scheduler)  # before any work
     sc = with_targets(ElectrodeScenario.resolve(scenario))  # [targets] solved first (an unreachable one fails here)
+    if tuple(cell_inputs) == CELL_INPUTS and sc.balance is not None:
+        # the formulation's free mass fractions (e.g. a solid electrolyte's w_SE), never the balance
+        free = [f"w_{c}" for c in sc.components]
+        cell_inputs = [p for p in dict.fromkeys([*free, *cell_inputs]) if p != sc.balance]
     n = int(samples if samples is not None else sc.study["samples"])
     seed = int(seed if seed is not None else sc.study["seed"])
     if n < 20:
