@@ -162,6 +162,10 @@ def scenario_bpx(scenario, path: str | Path, *, sample: int | None = None) -> tu
     if not sc.cell:
         raise ParameterError(f"scenario {sc.name!r} has no cell model, so no cell parameters to write; set "
                              "[scenario] cell = \"half-cell\"", parameter="cell")
+    if "SE" in sc.components:  # BPX 0.x knows a liquid electrolyte only (t+ < 1, c_e-dependent)
+        raise ParameterError(f"scenario {sc.name!r} is a solid-state cathode (component SE): BPX has no single-ion "
+                             "electrolyte, so its cell cannot be written as BPX", parameter="components", value="SE",
+                             valid="a formulation without SE")
     if sample is None:
         inputs = sc.nominal()
     else:
