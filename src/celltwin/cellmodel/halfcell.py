@@ -132,7 +132,9 @@ class HalfCell:
     Samples are given in SI units as columns of :data:`SAMPLE_COLUMNS`: thickness ``L_p``
     (m), porosity ``eps``, active volume fraction ``X_AM``, particle radius ``R_p`` (m),
     effective solid conductivity ``kappa_s_eff`` (S/m), electrolyte tortuosity factor
-    ``tau_e`` and applied current density ``i_app`` (A/m^2, discharge positive).
+    ``tau_e``, applied current density ``i_app`` (A/m^2, discharge positive) and, optionally,
+    the reaction area ``a_s`` (1/m; default the spheres' 3 X_AM / R_p). In the single-ion mode
+    ``eps`` and ``tau_e`` are the solid electrolyte's volume fraction and tortuosity factor.
     """
 
     def __init__(self, settings: CellSettings = CellSettings()):
