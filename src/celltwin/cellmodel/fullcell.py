@@ -312,8 +312,9 @@ class FullCell:
 
         ``on_invalid="raise"`` raises :class:`ParameterError` for the first impossible sample,
         ``"nan"`` records it as a failure without calling the solver. Results: ``capacity``
-        (mAh/cm^2), ``energy`` (mWh/cm^2), ``mean_voltage`` (V), ``plating_margin`` (V), and
-        the inventory's ``capacity_cathode``, ``capacity_anode``, ``capacity_cyclable``
+        (mAh/cm^2), ``energy`` (mWh/cm^2), ``mean_voltage`` (V), ``plating_margin`` (V), the
+        mean stoichiometries at the end of the discharge ``sto_n_discharged``, ``sto_p_discharged``
+        (which electrode ran out), and the inventory's ``capacity_cathode``, ``capacity_anode``, ``capacity_cyclable``
         (mAh/cm^2), ``np_ratio`` and ``v_charged`` (V). ``progress(done, total)`` is called
         after each chunk.
         """
@@ -327,7 +328,7 @@ class FullCell:
                                  f"{reasons[reasons != ''].iloc[0]}")
         with np.errstate(invalid="ignore", divide="ignore"):
             inv = self.inventory(df)
-        out = np.full((len(df), 3), np.nan)  # q, e, plating margin
+        out = np.full((len(df), 5), np.nan)  # q, e, plating margin, discharged x_n, x_p
         todo = np.flatnonzero((reasons == "").to_numpy())
         done = 0
         for start in range(0, len(todo), chunk_size):
@@ -342,8 +343,8 @@ class FullCell:
         """Both experiments of one chunk on ``sim``; results into ``out`` and ``reasons`` at ``idx``."""
         sols = solve_isolated(sim, [0.0, self._t_end(inv, part["i_dis"])], self._inputs(part, inv, charge=False))
         dis = [self._extract_discharge(s) for s in sols]
-        for j, (q, e, _, _, why) in zip(idx, dis, strict=True):
-            out[j, :2], reasons.iloc[j] = (q, e), why
+        for j, (q, e, x_n, x_p, why) in zip(idx, dis, strict=True):
+            out[j, [0, 1, 3, 4]], reasons.iloc[j] = (q, e, x_n, x_p), why
         ok = np.array([d[4] == "" for d in dis])
         if not ok.any():
             return
@@ -363,14 +364,14 @@ class FullCell:
         reasons = self.problems(df)
         with np.errstate(invalid="ignore", divide="ignore"):
             inv = self.inventory(df)
-        out = np.full((len(df), 3), np.nan)
+        out = np.full((len(df), 5), np.nan)
         for j in np.flatnonzero((reasons == "").to_numpy()):
             part, pinv = df.iloc[[j]], inv.iloc[[j]]
             try:
                 row = self._inputs(part, pinv, charge=False)[0]
                 sol = self._simulation(row, symbolic=False).solve([0.0, self._t_end(pinv, part["i_dis"])])
                 q, e, x_n, x_p, reasons.iloc[j] = self._extract_discharge(sol)
-                out[j, :2] = q, e
+                out[j, [0, 1, 3, 4]] = q, e, x_n, x_p
                 if reasons.iloc[j]:
                     continue
                 row = self._inputs(part, pinv, charge=True, start=np.array([[x_n, x_p]]))[0]
@@ -387,6 +388,7 @@ class FullCell:
         with np.errstate(invalid="ignore", divide="ignore"):
             values = pd.DataFrame({
                 "capacity": cap, "energy": energy, "mean_voltage": energy / cap, "plating_margin": out[:, 2],
+                "sto_n_discharged": out[:, 3], "sto_p_discharged": out[:, 4],
                 "capacity_cathode": inv["q_p"].to_numpy() * AH_PER_M2_TO_MAH_PER_CM2,
                 "capacity_anode": inv["q_n"].to_numpy() * AH_PER_M2_TO_MAH_PER_CM2,
                 "capacity_cyclable": inv["q_cyc"].to_numpy() * AH_PER_M2_TO_MAH_PER_CM2,
