@@ -240,6 +240,29 @@ class ProcessChain:
                     out[name][p] = (a, b)
         return out
 
+    # -- in a notebook: short views --------------------------------------------------------
+    @property
+    def units(self) -> dict[str, str]:
+        """Catalog unit of every parameter the chain reads or computes (its results are in these units)."""
+        return {p: d["unit"] for p, d in self.graph.nodes(data=True) if d.get("kind") == "parameter"}
+
+    def __repr__(self) -> str:
+        return (f"ProcessChain({' -> '.join(self.order)}: {len(self.inputs)} independent inputs, "
+                f"{len(self.outputs)} outputs)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        import pandas as pd
+
+        units = self.units
+        rows = [{"container": name, "kind": self._by_name[name].kind,
+                 "inputs": ", ".join(f"{p} [{units.get(p, '')}]" for p in self._by_name[name].inputs()),
+                 "outputs": ", ".join(f"{p} [{units.get(p, '')}]" for p in self._by_name[name].outputs())}
+                for name in self.order]
+        return (f"<b>{html.escape(repr(self))}</b>"
+                + pd.DataFrame(rows).set_index("container").to_html())
+
     def function(self, inputs: Sequence[str], outputs: Sequence[str] | None = None, *,
                  fixed: Mapping[str, float], complete: Callable[[dict], dict] | None = None) -> NestedChain:
         """Collapse the chain into f(X) over ``inputs``; see :class:`NestedChain`."""

@@ -167,6 +167,11 @@ class Calibration:
     seconds: float
     source: str = ""
 
+    @property
+    def units(self) -> dict[str, str]:
+        """Catalog unit of every estimated parameter (a spread ``NAME.std`` is in its parameter's unit)."""
+        return dict(zip(self.estimates["parameter"], self.estimates["unit"], strict=True))
+
     def to_toml(self) -> str:
         """The calibrated scenario as TOML, with the estimates as a comment header."""
         digest = ""

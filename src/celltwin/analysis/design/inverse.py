@@ -48,6 +48,7 @@ class InverseResult:
     calls: int                           # batched chain calls
     wall_time: float                     # s
     values: dict[str, float] = field(repr=False, default_factory=dict)  # every parameter at the solution
+    units: dict[str, str] = field(default_factory=dict)  # catalog unit of every setting and target
 
     def flat(self) -> dict:
         """One flat object: found settings, achieved values, residuals and status."""
@@ -199,7 +200,8 @@ def inverse(scenario: Scenario | str, targets: Mapping[str, float], free, *,
     result = InverseResult(targets, settings, achieved, resid, space.bounds, at_bound, reachable, message,
                            {n: float(v) for n, v in zip(names, x0, strict=True)},
                            {k: start_state[k] for k in tnames}, run.evaluations, run.calls,
-                           time.perf_counter() - t0, state)
+                           time.perf_counter() - t0, state,
+                           {k: sc.catalog[k].unit for k in (*settings, *targets)})
     if not reachable and raise_unreachable:
         raise UnreachableTargetError(message, result=result, parameter=next(iter(targets)))
     return result

@@ -218,6 +218,11 @@ class Comparison:
     level: float
     scenario: str
 
+    @property
+    def units(self) -> dict[str, str]:
+        """Catalog unit of every compared quantity (the numbers of ``table`` and ``summary`` are in it)."""
+        return dict(zip(self.summary["quantity"], self.summary["unit"], strict=True))
+
     def plot(self, path: str | Path, *, units: Mapping[str, str] | None = None, other: Comparison | None = None):
         """PNG: per quantity, the predicted band and median per segment and the measurements."""
         return plot_comparison(self, path, units=units, other=other)

@@ -18,7 +18,7 @@ import itertools
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class ProductDesign:
     achieved: dict[str, float]                # whole chain + cell at the stage-2 settings
     cell_solves: int
     wall_time: float
+    units: dict[str, str] = field(default_factory=dict)  # catalog unit of every setting, structure and output
 
     def flat(self) -> dict:
         out = dict(self.process.settings)
@@ -235,4 +236,6 @@ def product_design(scenario: Scenario | str, requirements: Mapping[str, tuple], 
     solves += 1
     achieved = {k: float(final[k]) for k in [*STRUCTURE, "h_cal", "rho_cal", objective, *reqs]}
     return ProductDesign(reqs, objective, maximize, structure, region.bounds(),
-                         predicted, process, achieved, solves, time.perf_counter() - t0)
+                         predicted, process, achieved, solves, time.perf_counter() - t0,
+                         {k: sc.catalog[k].unit for k in (*process.settings, *structure, *achieved, *predicted)
+                          if k in sc.catalog})

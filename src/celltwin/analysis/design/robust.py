@@ -64,6 +64,7 @@ class RobustResult:
     converged: bool
     message: str
     binding: list[Binding] = field(default_factory=list)  # windows the optimum still misses, tightest first
+    units: dict[str, str] = field(default_factory=dict)  # catalog unit of every setting and objective output
 
     def explain(self) -> list[str]:
         """What holds the yield at the optimum, in sentences: the best reachable yield, the
@@ -167,7 +168,8 @@ def robust_design(scenario: Scenario | str, free, *, specs=None, minimize_std: s
         binding = binding_windows(ys[1], variance_shares(sc, crn.chain, specs, {}, {**nominal, **settings}))
     return RobustResult(label, settings, values(z0), space.bounds, at_bound, stats(start_res), stats(best_res), *ys,
                         crn.evaluations, crn.calls, time.perf_counter() - t0, bool(sol.success), str(sol.message),
-                        binding)
+                        binding, {k: sc.catalog[k].unit for k in [*settings, *[s.name for s in specs],
+                                                                  *([minimize_std] if minimize_std else [])]})
 
 
 def _simplex(z0: np.ndarray, step: float) -> np.ndarray:

@@ -99,6 +99,16 @@ class Propagation:
         return (f"Propagation({self.n} samples, {self.n_valid} valid, {len(self.frame.columns)} columns, "
                 f"rejections={self.rejections})")
 
+    def _repr_html_(self) -> str:
+        import html
+
+        varying = [c for c in self.units if self.frame[c].nunique() > 1][:12]
+        table = self.frame.loc[self.valid, varying].describe().T[["mean", "std", "min", "max"]]
+        table["unit"] = [self.units[c] for c in varying]
+        more = len([c for c in self.units if self.frame[c].nunique() > 1]) - len(varying)
+        return (f"<b>{html.escape(repr(self))}</b>" + table.to_html(float_format=lambda v: f"{v:.5g}")
+                + (f"<i>… and {more} more columns (.frame, .units)</i>" if more > 0 else ""))
+
 
 def evaluate_frame(chain: ProcessChain, inputs: pd.DataFrame, *, mark_failed: bool = True) -> ChunkResult:
     """Evaluate the chain on sampled inputs and build the rows of a run.
