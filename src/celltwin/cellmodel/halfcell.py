@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..platform.errors import ParameterError, SolverError
+from ._batch import failure_reason, solve_isolated
 from ._pybamm import import_pybamm
 from .parameters import FARADAY, base_parameter_values, positive_concentrations
 from .solid_state import COUNTER_ELECTRODES, ELECTROLYTES, single_ion_parameters
@@ -274,16 +275,7 @@ class HalfCell:
     def _solve_chunk(self, part: pd.DataFrame, idx: np.ndarray, q, e, reasons) -> None:
         inputs = part.to_dict("records")
         t_end = self._t_end(part)
-        try:
-            sols = self.sim.solve([0.0, t_end], inputs=inputs)
-            sols = sols if isinstance(sols, list) else [sols]
-        except Exception:  # one bad sample fails the batch: isolate it
-            sols = []
-            for row in inputs:
-                try:
-                    sols.append(self.sim.solve([0.0, t_end], inputs=row))
-                except Exception as exc:  # noqa: BLE001 - recorded, the run carries on
-                    sols.append(_failure_reason(exc))
+        sols = solve_isolated(self.sim, [0.0, t_end], inputs)
         for j, sol in zip(idx, sols, strict=True):
             if isinstance(sol, str):
                 reasons.iloc[j] = sol
@@ -307,7 +299,7 @@ class HalfCell:
                 sol = self._simulation(row.to_dict(), symbolic=False).solve([0.0, self._t_end(df.iloc[[j]])])
                 q[j], e[j], reasons.iloc[j] = self._extract(sol)
             except Exception as exc:  # noqa: BLE001
-                reasons.iloc[j] = _failure_reason(exc)
+                reasons.iloc[j] = failure_reason(exc)
         return self._result(df, q, e, reasons)
 
     def _result(self, df, q, e, reasons) -> CellResult:
@@ -364,7 +356,3 @@ def half_cell(settings: CellSettings = CellSettings()) -> HalfCell:
     except Exception as exc:  # a PyBaMM failure while building is not the user's input
         raise SolverError(f"could not build the PyBaMM half-cell for {settings}: {exc}") from exc
 
-
-def _failure_reason(exc: Exception) -> str:
-    """A solver exception as a one-line failure reason: its type and its message."""
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
