@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from ..platform.errors import ParameterError
-from .common import catches, console, progress_bar
+from .common import catches, console, print_json, progress_bar
 
 if TYPE_CHECKING:
     from ..metamodels.dem_drying import DemSettings
@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
-def dem_settings(side: float | None = None, plate_speed: float | None = None) -> DemSettings:
+def dem_settings(side: float | None = None, plate_speed: float | None = None,
+                 drying_rate: float | None = None) -> DemSettings:
     """The default DEM settings with the options that were given."""
     from ..metamodels.dem_drying import DemSettings
 
-    kw = {k: v for k, v in {"side": side, "plate_speed": plate_speed}.items() if v is not None}
-    return DemSettings(**kw)
+    given = {"side": side, "plate_speed": plate_speed, "drying_rate": drying_rate}
+    return DemSettings(**{k: v for k, v in given.items() if v is not None})
 
 
 @app.command("dem-drying")
@@ -34,27 +35,45 @@ def dem_settings(side: float | None = None, plate_speed: float | None = None) ->
 def dem_drying_cmd(
     loading: float = typer.Option(20.5, "--loading", help="wet mass loading m_wet, mg/cm^2"),
     seed: int = typer.Option(1, "--seed", help="seed of the random particle placement"),
-    side: float | None = typer.Option(None, "--side", help="edge of the periodic cell, µm (default 60)"),
-    plate_speed: float | None = typer.Option(None, "--plate-speed", help="plate speed, mm/s (default 0.2)"),
-    output: str | None = typer.Option(None, "-o", "--output", help="JSON with the run and its plate-force curve"),
+    drying_rate: float | None = typer.Option(None, "--drying-rate",
+                                             help="solvent evaporation rate, g/(m^2 s) (default 1.0)"),
+    side: float | None = typer.Option(None, "--side", help="edge of the periodic cell, µm (default 40)"),
+    plate_speed: float | None = typer.Option(None, "--plate-speed",
+                                             help="numerical film-surface speed, mm/s (default 0.2)"),
+    as_json: bool = typer.Option(False, "--json", help="print the run as JSON (no plate curve)"),
+    output: str | None = typer.Option(None, "-o", "--output", help="JSON with the run and its plate-pressure curve"),
 ):
-    """One LAMMPS DEM drying run: prints porosity, final thickness and wall time."""
+    """One LAMMPS DEM drying run, unanchored: porosity (overall, bulk), final thickness, binder migration."""
     from ..metamodels.dem_drying import run_drying
 
-    settings = dem_settings(side, plate_speed)
-    with console.status(f"LAMMPS drying run, m_wet = {loading} mg/cm^2, seed {seed} ..."):
+    settings = dem_settings(side, plate_speed, drying_rate)
+    if as_json:
         result = run_drying(loading, seed, settings)
-    console.print(f"porosity: {result.porosity:.4f}")
+    else:
+        with console.status(f"LAMMPS drying run, m_wet = {loading} mg/cm^2, seed {seed} ..."):
+            result = run_drying(loading, seed, settings)
+    if output:
+        record = result.row() | {"plate_z": result.plate_z.tolist(), "plate_pressure": result.plate_pressure.tolist(),
+                                 "capillary_pressure": result.capillary_pressure.tolist(),
+                                 "settings": result.settings, "inside": result.inside}
+        Path(output).write_text(json.dumps(record, indent=2))
+    if as_json:
+        print_json(result.row())
+        return
+    bottom, middle, top = result.cbd_thirds
+    console.print(f"porosity: {result.porosity:.4f} (overall = bulk {result.bulk_porosity:.4f} "
+                  f"+ CBD nanopores {result.nano_porosity:.4f}; not anchored)")
     console.print(f"final thickness: {result.h_dry:.2f} µm (wet film {result.h_wet:.2f} µm)")
-    console.print(f"particles: {result.n_particles} ({result.n_active} active, {result.n_agglomerates} "
-                  f"agglomerates) in a {result.side:.1f} µm cell")
+    console.print(f"drying rate: {result.drying_rate:g} g/(m^2 s); end of shrinkage at a network pressure of "
+                  f"{result.stop_pressure:.1f} kPa (capillary pressure)")
+    console.print(f"CBD share bottom/middle/top third: {bottom:.3f} / {middle:.3f} / {top:.3f}; "
+                  f"migration index (top/bottom): {result.migration_index:.3f}")
+    console.print(f"particles: {result.n_particles} ({result.n_active} active, {result.n_cbd} CBD) "
+                  f"in a {result.side:.1f} µm cell")
     console.print(f"steps: {result.steps} ({result.steps_per_second:.0f} steps/s)")
     console.print(f"wall time: {result.wall_time:.1f} s")
     console.print(f"seed: {result.seed}")
     if output:
-        record = result.row() | {"plate_z": result.plate_z.tolist(), "plate_force": result.plate_force.tolist(),
-                                 "settings": result.settings, "inside": result.inside}
-        Path(output).write_text(json.dumps(record, indent=2))
         console.print(f"wrote {output}")
 
 
@@ -64,11 +83,11 @@ def dem_doe_cmd(
     output: str = typer.Argument(..., help="design CSV (appended to; an existing file resumes)"),
     loading_min: float = typer.Option(14.2, "--loading-min", help="mg/cm^2"),
     loading_max: float = typer.Option(35.4, "--loading-max", help="mg/cm^2"),
-    loadings: int = typer.Option(7, "--loadings", help="number of loading levels"),
-    speed_min: float = typer.Option(0.2, "--speed-min", help="plate speed, mm/s"),
-    speed_max: float = typer.Option(0.2, "--speed-max", help="plate speed, mm/s"),
-    speeds: int = typer.Option(1, "--speeds", help="number of plate-speed levels"),
-    reps: int = typer.Option(5, "--reps", help="repetitions (random placements) per point"),
+    loadings: int = typer.Option(4, "--loadings", help="number of loading levels"),
+    rate_min: float = typer.Option(0.5, "--rate-min", help="drying rate, g/(m^2 s)"),
+    rate_max: float = typer.Option(2.0, "--rate-max", help="drying rate, g/(m^2 s)"),
+    rates: int = typer.Option(3, "--rates", help="number of drying-rate levels (1: --rate-min only)"),
+    reps: int = typer.Option(2, "--reps", help="repetitions (random placements) per point"),
     seed: int = typer.Option(1, "--seed", help="seed of the first repetition"),
     workers: int | None = typer.Option(None, "--workers", help="parallel processes (default: all cores)"),
     side: float | None = typer.Option(None, "--side", help="edge of the periodic cell, µm"),
@@ -76,23 +95,22 @@ def dem_doe_cmd(
     scheduler: str | None = typer.Option(None, "--scheduler",
                                             help="run on an existing Dask cluster, tcp://HOST:PORT"),
 ):
-    """Virtual design of experiments on the DEM drying run, resumable."""
+    """Virtual design of experiments on the DEM drying run (wet loading x drying rate), resumable."""
     from ..metamodels.doe import levels, run_design
 
     m_levels = levels(loading_min, loading_max, loadings)
-    # one level: the plate speed given (both ends, if they differ), each design point run once
-    v_levels = levels(speed_min, speed_max, speeds) if speeds > 1 else sorted({speed_min, speed_max})
-    console.print(f"design: m_wet {m_levels} mg/cm^2 x plate speed {v_levels} mm/s x {reps} repetitions "
+    r_levels = levels(rate_min, rate_max, rates)  # one level: --rate-min alone, run once per repetition
+    console.print(f"design: m_wet {m_levels} mg/cm^2 x drying rate {r_levels} g/(m^2 s) x {reps} repetitions "
                   f"-> {output}")
     with progress_bar() as progress:
-        frame = run_design(output, m_levels, v_levels, reps=reps, seed=seed, settings=dem_settings(side),
+        frame = run_design(output, m_levels, r_levels, reps=reps, seed=seed, settings=dem_settings(side),
                            workers=workers, limit=limit, scheduler=scheduler, progress=progress)
     ok = frame[frame["error"].isna() | (frame["error"] == "")]
-    table = Table("m_wet (mg/cm^2)", "plate speed (mm/s)", "runs", "eps_dry mean", "eps_dry std",
-                  title=f"{len(ok)} finished runs, {len(frame) - len(ok)} failed")
-    for (m, v), g in ok.groupby(["m_wet", "plate_speed"]):
+    table = Table("m_wet (mg/cm^2)", "drying rate (g/(m^2 s))", "runs", "eps_dry mean", "eps_dry std",
+                  "migration index mean", title=f"{len(ok)} finished runs, {len(frame) - len(ok)} failed")
+    for (m, v), g in ok.groupby(["m_wet", "drying_rate"]):
         table.add_row(f"{m:.2f}", f"{v:g}", str(len(g)), f"{g.eps_dry.mean():.4f}",
-                      f"{g.eps_dry.std():.4f}" if len(g) > 1 else "-")
+                      f"{g.eps_dry.std():.4f}" if len(g) > 1 else "-", f"{g.migration_index.mean():.3f}")
     console.print(table)
 
 

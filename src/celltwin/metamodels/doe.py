@@ -1,7 +1,7 @@
 """Virtual design of experiments on the DEM drying simulation.
 
-Factors are the wet mass loading (mg/cm^2) and the plate speed (mm/s, stand-in for the
-film shrinkage rate); each design point is repeated with different random particle
+Factors are the wet mass loading (mg/cm^2) and the drying rate (solvent evaporation rate,
+g/(m^2 s)); each design point is repeated with different random particle
 placements (seeds). Runs go to a pool of processes, one LAMMPS instance each, and
 every finished run is appended to the CSV at once, so an interrupted design resumes
 where it stopped: points already in the CSV are not run again. A run that fails is
@@ -28,8 +28,9 @@ from .particles import Formulation
 
 #: seed 004 §3.2: seven wet loadings from 14.2 to 35.4 mg/cm^2, five repetitions
 PAPER_LOADINGS = (14.2, 35.4, 7)
-COLUMNS = ["m_wet", "plate_speed", "rep", "seed", "eps_dry", "h_dry", "h_wet", "n_particles", "n_active",
-           "n_agglomerates", "side", "steps", "wall_time", "wall_overlap", "stokes", "capillary", "error"]
+COLUMNS = ["m_wet", "drying_rate", "rep", "seed", "eps_dry", "eps_bulk", "eps_nano", "h_dry", "h_wet", "h_loaded",
+           "cbd_bottom", "cbd_middle", "cbd_top", "migration_index", "stop_pressure", "n_particles", "n_active",
+           "n_cbd", "side", "steps", "wall_time", "wall_overlap", "stokes", "capillary", "sedimentation", "error"]
 
 DesignProgress = Callable[[str, int, int], None]
 """A progress callback: ``(stage description, runs done, runs in all)``."""
@@ -45,20 +46,20 @@ def levels(low: float, high: float, n: int) -> list[float]:
 @dataclass(frozen=True)
 class Point:
     m_wet: float
-    plate_speed: float
+    drying_rate: float
     rep: int
     seed: int
 
     @property
     def key(self) -> tuple:
-        return (round(self.m_wet, 6), round(self.plate_speed, 6), self.rep)
+        return (round(self.m_wet, 6), round(self.drying_rate, 6), self.rep)
 
 
-def design(loadings: Sequence[float], speeds: Sequence[float], reps: int, seed: int = 1) -> list[Point]:
-    """Full factorial points, repetition-major so a partial design already spans every loading."""
+def design(loadings: Sequence[float], rates: Sequence[float], reps: int, seed: int = 1) -> list[Point]:
+    """Full factorial points, repetition-major so a partial design already spans every level."""
     points = []
     for rep in range(reps):
-        for v in speeds:
+        for v in rates:
             for m in loadings:
                 points.append(Point(float(m), float(v), rep, seed + rep))
     return points
@@ -69,18 +70,18 @@ def done_keys(path: Path) -> set[tuple]:
     if not path.exists() or path.stat().st_size == 0:
         return set()
     table = pd.read_csv(path)
-    rows = zip(table.m_wet, table.plate_speed, table.rep, strict=True)
+    rows = zip(table.m_wet, table.drying_rate, table.rep, strict=True)
     return {(round(m, 6), round(v, 6), int(r)) for m, v, r in rows}
 
 
 def _run_point(point: Point, settings: DemSettings, formulation: Formulation) -> dict:
     """Worker: one DEM run, returned as a CSV row; a failure becomes a row with its reason."""
-    s = replace(settings, plate_speed=point.plate_speed)
+    s = replace(settings, drying_rate=point.drying_rate)
     try:
         row = run_drying(point.m_wet, point.seed, s, formulation).row()
         row["error"] = ""
     except Exception as exc:  # recorded with its reason; the design carries on
-        row = {"m_wet": point.m_wet, "plate_speed": point.plate_speed, "seed": point.seed,
+        row = {"m_wet": point.m_wet, "drying_rate": point.drying_rate, "seed": point.seed,
                "eps_dry": float("nan"), "error": f"{type(exc).__name__}: {exc}"}
     row["rep"] = point.rep
     return {c: row.get(c, "") for c in COLUMNS}
@@ -115,14 +116,14 @@ def write_provenance(csv_path: Path, settings: DemSettings, formulation: Formula
     info = {"dem_settings": asdict(settings), "formulation": asdict(formulation),
             "engine": engine_version(),
             "design": {"loadings": sorted({p.m_wet for p in points}),
-                       "plate_speeds": sorted({p.plate_speed for p in points}),
+                       "drying_rates": sorted({p.drying_rate for p in points}),
                        "repetitions": len({p.rep for p in points}),
                        "seeds": sorted({p.seed for p in points})}}
     provenance_path(csv_path).write_text(json.dumps(info, indent=2))
     return info
 
 
-def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[float] = (0.2,),
+def run_design(path: str | Path, loadings: Sequence[float], rates: Sequence[float] = (1.0,),
                reps: int = 5, seed: int = 1, settings: DemSettings | None = None,
                formulation: Formulation | None = None, workers: int | None = None,
                progress: DesignProgress | None = None,
@@ -142,11 +143,11 @@ def run_design(path: str | Path, loadings: Sequence[float], speeds: Sequence[flo
     s = settings or DemSettings()
     f = formulation or Formulation()
     s.validate()
-    points = design(loadings, speeds, reps, seed)
+    points = design(loadings, rates, reps, seed)
     prov = provenance_path(path)
     if prov.exists() and path.exists():
         old = json.loads(prov.read_text())
-        if old.get("dem_settings", {}) | {"plate_speed": None} != asdict(s) | {"plate_speed": None} \
+        if old.get("dem_settings", {}) | {"drying_rate": None} != asdict(s) | {"drying_rate": None} \
                 or old.get("formulation") != asdict(f):
             raise ParameterError(f"{path} was generated with other DEM settings or formulation "
                                  f"(see {prov}); write the design to a new file")

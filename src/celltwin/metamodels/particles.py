@@ -1,11 +1,10 @@
-"""The particle set of a wet film: active-material classes, carbon-black film and agglomerates.
+"""The particle set of a wet film: active-material classes and carbon-binder-domain particles.
 
 Seed 004 §3.2: the active material is a particle size distribution discretised into
-five classes; one third of the carbon-black volume coats the active particles as a
-film, two thirds form monodisperse porous agglomerates whose inner porosity counts in
-their volume. Here the binder joins the carbon film (the carbon-binder domain wets the
-active particles), so every gram of dry solids is in some particle and the porosity
-computed from masses and densities matches the packed volume.
+five classes. The carbon black and the binder form the carbon-binder domain (CBD), here
+monodisperse porous particles swollen by solvent (seed 000, Lombardo et al. 2021; see
+:mod:`.cbd`), so every gram of dry solids is in some particle and the overall porosity
+computed from masses and densities (eq. 13) matches the packed volume.
 
 Lengths are in µm, densities in g/cm^3 (= pg/µm^3, the LAMMPS ``micro`` unit).
 """
@@ -14,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from ..platform.errors import ParameterError, SolverError
+from .cbd import CarbonBinderDomain
 
 #: mg/cm^2 divided by g/cm^3 gives 10 µm
 MG_CM2_PER_G_CM3_IN_UM = 10.0
@@ -67,102 +67,100 @@ def size_classes(median_radius: float, log_std: float, n_classes: int) -> np.nda
     return median_radius * np.exp(log_std * stats.norm.ppf(q))
 
 
-def film_thickness(radii: np.ndarray, film_volume: float) -> float:
-    """Uniform film thickness t (µm) such that sum 4/3 pi ((r+t)^3 - r^3) = film_volume."""
-    if film_volume <= 0:
-        return 0.0
-
-    def excess(t):
-        return float(np.sum(4.0 / 3.0 * np.pi * ((radii + t) ** 3 - radii ** 3))) - film_volume
-
-    return float(optimize.brentq(excess, 0.0, float(radii.max())))
-
-
 @dataclass
 class ParticleSet:
     """Particles of one wet film, ready for placement.
 
-    ``radius``, ``density`` (true, unscaled) and ``kind`` (0..n_classes-1 active classes,
-    n_classes agglomerates) per particle; ``side`` of the square periodic cell (µm),
-    chosen so that the particles hold exactly the dry mass of the loading.
+    ``dry_radius`` per particle (AM: its radius; CBD: its dry envelope radius), ``kind``
+    (0..n_classes-1 active classes, n_classes the CBD); ``side`` of the square periodic
+    cell (µm), chosen so that the particles hold exactly the dry mass of the loading.
     """
 
-    radius: np.ndarray
-    density: np.ndarray
+    dry_radius: np.ndarray
     kind: np.ndarray
     side: float
-    film: float
     class_radii: np.ndarray
-    agglomerate_radius: float
+    cbd_radius: float
+    cbd: CarbonBinderDomain
+    rho_AM: float
 
     @property
-    def volume(self) -> float:
-        return float(np.sum(4.0 / 3.0 * np.pi * self.radius ** 3))
+    def n_classes(self) -> int:
+        return len(self.class_radii)
 
     @property
-    def mass(self) -> float:
-        return float(np.sum(4.0 / 3.0 * np.pi * self.radius ** 3 * self.density))
+    def is_cbd(self) -> np.ndarray:
+        return self.kind == self.n_classes
+
+    @property
+    def am_volume(self) -> float:
+        return float(np.sum(4.0 / 3.0 * np.pi * self.dry_radius[~self.is_cbd] ** 3))
+
+    @property
+    def cbd_envelope_volume(self) -> float:
+        """Dry envelope volume of all CBD particles (solid + nanopores), µm^3."""
+        return float(np.sum(4.0 / 3.0 * np.pi * self.dry_radius[self.is_cbd] ** 3))
+
+    @property
+    def solid_mass(self) -> float:
+        """Dry mass (AM + carbon + binder), pg: what the loading prescribes."""
+        return self.rho_AM * self.am_volume + float(np.sum(self.cbd.solid_mass(self.dry_radius[self.is_cbd])))
+
+    def radius(self, solvent_left: float) -> np.ndarray:
+        """Radii (µm) with the CBD swollen by a fraction ``solvent_left`` of its swelling solvent."""
+        r = self.dry_radius.copy()
+        r[self.is_cbd] = self.cbd.wet_radius(self.cbd_radius, solvent_left)
+        return r
 
 
-#: most particles a DEM drying run may hold (about 50x the reference run of 931, hours on 2 cores)
+#: most particles a DEM drying run may hold (hours on 2 cores)
 MAX_PARTICLES = 50_000
 
 
-def estimated_particles(m_wet: float, formulation: Formulation, side: float, median_radius: float,
-                        log_std: float, n_classes: int, agglomerate_radius: float,
-                        agglomerate_porosity: float, film_fraction: float) -> int:
-    """How many particles :func:`build_particles` would make, computed without making them."""
+def carbon_binder(formulation: Formulation, nanoporosity: float, swelling: float) -> CarbonBinderDomain:
     f = formulation
-    m_dry_um = m_wet * f.x_solids * MG_CM2_PER_G_CM3_IN_UM
-    volumes = 4.0 / 3.0 * np.pi * size_classes(median_radius, log_std, n_classes) ** 3
-    n_am = max(n_classes, round(m_dry_um * f.w_AM / f.rho_AM * side ** 2 / volumes.mean()))
-    agg = f.rho_CA * (1.0 - agglomerate_porosity) * 4.0 / 3.0 * np.pi * agglomerate_radius ** 3
-    return int(n_am + round((1.0 - film_fraction) * m_dry_um * f.w_CA * side ** 2 / agg))
+    return CarbonBinderDomain(f.w_CA, f.w_PB, f.rho_CA, f.rho_PB, nanoporosity, swelling)
+
+
+def _counts(m_wet, f, side, median_radius, log_std, n_classes, cbd_radius, cbd):
+    m_dry_um = m_wet * f.x_solids * MG_CM2_PER_G_CM3_IN_UM  # g/cm^3 * µm per unit area
+    radii = size_classes(median_radius, log_std, n_classes)
+    volumes = 4.0 / 3.0 * np.pi * radii ** 3
+    n_am = max(n_classes, int(round(m_dry_um * f.w_AM / f.rho_AM * side ** 2 / volumes.mean())))
+    n_cbd = max(1, int(round(m_dry_um * (f.w_CA + f.w_PB) * side ** 2 / float(cbd.solid_mass(cbd_radius)))))
+    return radii, volumes, n_am, n_cbd, m_dry_um
+
+
+def estimated_particles(m_wet: float, formulation: Formulation, side: float, median_radius: float,
+                        log_std: float, n_classes: int, cbd_radius: float, cbd: CarbonBinderDomain) -> int:
+    """How many particles :func:`build_particles` would make, computed without making them."""
+    _, _, n_am, n_cbd, _ = _counts(m_wet, formulation, side, median_radius, log_std, n_classes, cbd_radius, cbd)
+    return n_am + n_cbd
 
 
 def build_particles(m_wet: float, formulation: Formulation, side: float, median_radius: float,
-                    log_std: float, n_classes: int, agglomerate_radius: float,
-                    agglomerate_porosity: float, film_fraction: float,
+                    log_std: float, n_classes: int, cbd_radius: float, cbd: CarbonBinderDomain,
                     rng: np.random.Generator) -> ParticleSet:
     """The particle set for a wet mass loading m_wet (mg/cm^2) in a cell of about ``side`` µm.
 
-    The number of active particles is the one whose volume best fills the requested
-    cell; the cell side is then adjusted so that the particle masses equal the dry
-    loading exactly, and the carbon film takes whatever carbon the whole agglomerates
-    leave, so no mass is lost to rounding.
+    The number of active particles is the one whose volume best fills the requested cell;
+    the cell side is then adjusted so that the AM mass equals its share of the dry loading
+    exactly, and the CBD dry radius is adjusted (by well under 1 %) so that the whole number
+    of CBD particles carries exactly the carbon and binder, so no mass is lost to rounding.
     """
     f = formulation
-    m_dry_um = m_wet * f.x_solids * MG_CM2_PER_G_CM3_IN_UM  # g/cm^3 * µm per unit area
-    am_per_area = m_dry_um * f.w_AM / f.rho_AM              # µm^3 of AM per µm^2
-    radii = size_classes(median_radius, log_std, n_classes)
-    volumes = 4.0 / 3.0 * np.pi * radii ** 3
-    n_am = max(n_classes, int(round(am_per_area * side ** 2 / volumes.mean())))
+    radii, volumes, n_am, n_cbd, m_dry_um = _counts(m_wet, f, side, median_radius, log_std, n_classes,
+                                                    cbd_radius, cbd)
     counts = np.full(n_classes, n_am // n_classes)
     counts[rng.choice(n_classes, n_am % n_classes, replace=False)] += 1
     am_volume = float(np.sum(counts * volumes))
-    area = am_volume / am_per_area
-    cell = float(np.sqrt(area))
-
-    ca_mass = m_dry_um * f.w_CA * area
-    pb_mass = m_dry_um * f.w_PB * area
-    agg_density = f.rho_CA * (1.0 - agglomerate_porosity)
-    agg_volume = 4.0 / 3.0 * np.pi * agglomerate_radius ** 3
-    n_agg = int(round((1.0 - film_fraction) * ca_mass / (agg_density * agg_volume)))
-    film_ca = ca_mass - n_agg * agg_density * agg_volume
-    if film_ca < 0:
-        raise ParameterError(f"agglomerate radius {agglomerate_radius} µm is too large for a cell of "
-                             f"{cell:.1f} µm: one agglomerate holds more carbon than the film")
-    film_volume = film_ca / f.rho_CA + pb_mass / f.rho_PB
-    core = np.repeat(radii, counts)
-    t = film_thickness(core, film_volume)
-    film_density = (film_ca + pb_mass) / film_volume if film_volume > 0 else 0.0
-    outer = core + t
-    am_density = (f.rho_AM * core ** 3 + film_density * (outer ** 3 - core ** 3)) / outer ** 3
+    area = am_volume / (m_dry_um * f.w_AM / f.rho_AM)
+    cbd_mass = m_dry_um * (f.w_CA + f.w_PB) * area
+    r_cbd = float((cbd_mass / n_cbd / (cbd.envelope_density * 4.0 / 3.0 * np.pi)) ** (1.0 / 3.0))
     return ParticleSet(
-        radius=np.concatenate([outer, np.full(n_agg, agglomerate_radius)]),
-        density=np.concatenate([am_density, np.full(n_agg, agg_density)]),
-        kind=np.concatenate([np.repeat(np.arange(n_classes), counts), np.full(n_agg, n_classes)]),
-        side=cell, film=t, class_radii=radii, agglomerate_radius=agglomerate_radius)
+        dry_radius=np.concatenate([np.repeat(radii, counts), np.full(n_cbd, r_cbd)]),
+        kind=np.concatenate([np.repeat(np.arange(n_classes), counts), np.full(n_cbd, n_classes)]),
+        side=float(np.sqrt(area)), class_radii=radii, cbd_radius=r_cbd, cbd=cbd, rho_AM=f.rho_AM)
 
 
 def place_random(radius: np.ndarray, side: float, height: float, rng: np.random.Generator,
