@@ -1,6 +1,7 @@
 """The electrode line's scenario (containers/scenario.py): seed 004's components and chain by
 default, the mass balance closed by one fraction, and the cell's current density."""
 import copy
+import math
 from typing import Any
 
 import numpy as np
@@ -197,3 +198,57 @@ def test_targets_are_checked_and_not_refused_as_chain_outputs():
         ElectrodeScenario.from_dict(named(targets={"m_dry2": 25, "free": ["V_dot"]}))
     with pytest.raises(ScenarioError, match=r"\[targets\] q_L: a target is a value the chain computes"):
         ElectrodeScenario.from_dict(named(targets={"q_L": 25, "free": ["V_dot"]}))
+
+
+# -- scenarios with two lines (issue 15) ---------------------------------------------------------
+NEG_LINE: dict[str, Any] = {
+    "components": ["AM", "CA", "CMC", "SBR"],
+    "materials": {"AM": "graphite", "CA": "carbon-black", "solvent": "water"},
+    "parameters": {"w_AM": 0.95, "w_CA": 0.01, "w_CMC": {"value": 0.02, "rel_std": 0.05}, "w_SBR": "balance",
+                   "rho_CMC": 1.6, "rho_SBR": 0.94, "x_solids": 0.5, "V_dot": 748, "v_web": 1.0, "w_coat": 125,
+                   "eps_dry": 0.45, "q_L": 40, "eps_min": 0.2, "gamma_c": 60}}
+
+
+def two_lines(**top) -> ElectrodeScenario:
+    pos = {"parameters": copy.deepcopy(BASE["parameters"]), "materials": {"AM": "NMC111"}}
+    return ElectrodeScenario.from_dict({"scenario": {"name": "two"}, "lines": {"cathode": pos, "anode": NEG_LINE},
+                                        **top})
+
+
+def test_lines_take_q_am_and_densities_from_the_library():
+    sc = two_lines()
+    nominal = sc.nominal()
+    assert nominal["cathode.q_AM"] == 163.0      # NMC111 practical capacity (library)
+    assert nominal["anode.q_AM"] == 371.9        # graphite, LiC6 theoretical (no practical one recorded)
+    assert nominal["anode.rho_AM"] == 2.27 and nominal["anode.rho_solvent"] == 0.997
+    assert "q_AM" not in ct.Scenario.load("graphite-anode").given  # a single line is unchanged
+
+
+def test_each_line_closes_its_own_balance():
+    sc = two_lines()
+    assert sc.line_balances == {"cathode.w_PB": ("cathode.w_AM", "cathode.w_CA"),
+                                "anode.w_SBR": ("anode.w_AM", "anode.w_CA", "anode.w_CMC")}
+    frame = sc.sample(200, seed=4)
+    for line, fractions in (("cathode", ("AM", "CA", "PB")), ("anode", ("AM", "CA", "CMC", "SBR"))):
+        total = sum(frame[f"{line}.w_{c}"] for c in fractions)
+        assert np.allclose(total, 1.0, atol=1e-12)
+    assert frame["anode.w_SBR"].std() > 0
+    fixed = sc.varied({"anode.w_SBR": 0.02})
+    assert "anode.w_SBR" not in fixed.line_balances and "cathode.w_PB" in fixed.line_balances
+
+
+def test_two_lines_refuse_top_level_materials_and_name_their_notes():
+    with pytest.raises(ScenarioError, match=r"per line, in \[lines.NAME.materials\]"):
+        two_lines(materials={"AM": "NMC111"})
+    pos = {"parameters": {**copy.deepcopy(BASE["parameters"]), "rho_AM": 4.70}, "materials": {"AM": "NMC111"}}
+    sc = ElectrodeScenario.from_dict({"scenario": {"name": "two"}, "lines": {"cathode": pos, "anode": NEG_LINE}})
+    (note,) = sc.notes
+    assert note["parameter"] == "cathode.rho_AM" and note["message"].startswith("cathode line: ")
+
+
+def test_cell_stage_of_two_lines():
+    sc = two_lines()
+    assert sc.cell_stage(("w_AM", "m_dry"), ("capacity",)) == (["w_AM", "m_dry"], ["capacity"])  # no cell model
+    single = scenario()
+    assert single.cell_stage(("w_AM",), ("capacity",)) == (["w_AM"], ["capacity"])
+    assert math.isnan(sc.current_density)

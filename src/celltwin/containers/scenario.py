@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..materials import material
+from ..platform.catalog import qualified
+from ..platform.chain import LineContainer
 from ..platform.errors import ScenarioError, closest
 from ..platform.scenario import CellSetting, Scenario, check_keys
 from ..platform.units import convert
@@ -45,7 +47,7 @@ DENSITY_UNIT = "g/cm^3"
 CAPACITY_UNIT = "mA*h/g"
 
 
-@dataclass(repr=False)  # the short repr of Scenario, not the generated one with the catalog
+@dataclass
 class ElectrodeScenario(Scenario):
     """A scenario of one electrode line (``ct.Scenario``)."""
 
@@ -64,8 +66,9 @@ class ElectrodeScenario(Scenario):
 
     @property
     def current_density(self) -> float:
-        """Discharge current density of the cell model (mA/cm^2)."""
-        return self.cell_options["current_density"]
+        """Discharge current density of the cell model (mA/cm^2); NaN in a scenario with lines that
+        leaves the discharge to its cell container (the full cell's C-rate)."""
+        return self.cell_options.get("current_density", math.nan)
 
     def report_notes(self, chain: ProcessChain | None = None) -> list[dict[str, Any]]:
         """:attr:`notes` and the cell container's (its parameter-set check): what a study lists as
@@ -74,6 +77,34 @@ class ElectrodeScenario(Scenario):
             return list(self.notes)
         cell = chain.container(self.cell) if chain is not None else self.cell_container()
         return [*self.notes, *getattr(cell, "notes", [])]
+
+    def cell_stage(self, cell_inputs: Sequence[str], performance: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The inputs and outputs of a study's structure -> performance stage. One line: as given.
+        With lines: each of ``cell_inputs`` of every line (``cathode.m_dry``, ``anode.m_dry``, ...)
+        and the uncertain cell-level inputs of the cell model (the formation loss), against the
+        cell model's outputs named in ``performance`` or, when it has none of them, all its
+        performance outputs (the full cell's capacity, energies and plating margin)."""
+        if not self.lines or not self.cell:
+            return list(cell_inputs), list(performance)
+        cell = self.cell_container()
+        structure = [qualified(line, p) for line in self.lines for p in cell_inputs
+                     if qualified(line, p) in self.catalog]
+        shared = [p for p in cell.inputs() if p in self.uncertain and p not in structure]
+        outputs = [p for p in performance if p in cell.outputs()] or \
+            [p for p in cell.outputs() if self.catalog[p].domain == "performance"]
+        return structure + shared, outputs
+
+    def structure_outputs(self, outputs: Sequence[str], keep: Sequence[str] = ()) -> list[str]:
+        """The structural ``outputs`` a study's process -> structure stage analyses. One line: all.
+        With lines: where the lines meet (each line's outputs that the steps after the lines or
+        the cell model read), the outputs of those steps, and each line's ``keep`` names (the
+        structure -> performance stage's inputs), not every intermediate of both lines."""
+        if not self.lines:
+            return list(outputs)
+        read = {p for c in self.containers() if not isinstance(c, LineContainer) for p in c.inputs()}
+        kept = {qualified(line, k) for line in self.lines for k in keep}
+        own = {p for c in self.containers() if isinstance(c, LineContainer) for p in c.outputs()}
+        return [o for o in outputs if o not in own or o in read or o in kept]
 
     @property
     def targets(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -112,10 +112,14 @@ class Catalog:
                 cat.add(_entry(name, spec))
         return cat
 
-    def with_lines(self, lines: Mapping[str, Catalog]) -> Catalog:
-        """A copy that also holds every entry of each line's catalog as ``line.name``: the catalog
-        of a scenario with several lines. Its own entries (the shared, unqualified ones) stay."""
-        cat = Catalog(dict(self.entries), dict(self.templates), dict(self.component_names), tuple(lines))
+    def with_lines(self, lines: Mapping[str, Catalog], used: Mapping[str, Iterable[str]]) -> Catalog:
+        """The catalog of a scenario with several lines: every entry of each line's catalog as
+        ``line.name``, and of its own entries only those no line ``used`` (the names a line
+        gives or computes are the line's, so that an unqualified one is resolved by
+        :meth:`qualify`)."""
+        taken = {name for names in used.values() for name in names}
+        cat = Catalog({k: v for k, v in self.entries.items() if k not in taken}, dict(self.templates),
+                      dict(self.component_names), tuple(lines))
         for line, sub in lines.items():
             if not line.isidentifier():
                 raise ParameterError(f"line name {line!r} must be an identifier (letters, digits, _)",

@@ -216,7 +216,7 @@ class Scenario:
         data = cls.expand(data, base)
         head = data.get("scenario", {})
         parsed = schema.check(schema.ScenarioHead, "[scenario]", head)
-        steps = list(parsed.chain if parsed.chain is not None else cls.default_chain)
+        steps = list(parsed.chain if parsed.chain is not None else () if lines else cls.default_chain)
         for s in steps:
             registry.get(s)  # raises with the closest name
         cell = parsed.cell
@@ -235,8 +235,11 @@ class Scenario:
             raise ScenarioError(f"[scenario] chain: a step is listed more than once: {steps}", parameter="chain")
         catalog = default_catalog(components)
         if lines:
-            catalog = catalog.with_lines({name: line.catalog for name, line in lines.items()})
-        cell_options = {k: setting.check(k, head.get(k, setting.default)) for k, setting in cls.cell_settings.items()}
+            catalog = catalog.with_lines({name: line.catalog for name, line in lines.items()},
+                                         {name: line.names() for name, line in lines.items()})
+        # with lines, a setting the file does not give is left to the cell container's own default
+        cell_options = {k: setting.check(k, head.get(k, setting.default)) for k, setting in cls.cell_settings.items()
+                        if k in head or not lines}
         group = cls.balance_group(components)
 
         fixed: dict[str, float] = {}
@@ -354,6 +357,10 @@ class Scenario:
         """Nominal value of every scenario input (catalog units), the balance closed."""
         return self.close_balance({**self.fixed, **{k: u.value for k, u in self.uncertain.items()}})
 
+    def names(self) -> set[str]:
+        """Every parameter this scenario gives or its chain (with the cell model) reads or computes."""
+        return self.given | {p for c in self.containers() for p in (*c.inputs(), *c.outputs())}
+
     @property
     def given(self) -> set[str]:
         return set(self.fixed) | set(self.uncertain) | ({self.balance} if self.balance else set()) \
@@ -365,12 +372,14 @@ class Scenario:
         return out + [self.cell_container()] if with_cell and self.cell else out
 
     def cell_container(self, name: str | None = None):
-        """The scenario's cell container (or the registered container ``name``) with the scenario's options."""
+        """The scenario's cell container (or the registered container ``name``) with the scenario's options;
+        in a scenario with lines its components are given per line (``{line: components}``)."""
         name = name or self.cell
         if name is None:
             raise ScenarioError(f"scenario {self.name!r} has no cell model: set [scenario] cell")
         opts = {**self.cell_options, **self.container_options.get(name, {})}
-        return registry.get(name)(self.components, **opts)
+        components = {n: line.components for n, line in self.lines.items()} if self.lines else self.components
+        return registry.get(name)(components, **opts)
 
     def build_chain(self, with_cell: bool = True) -> ProcessChain:
         """The validated chain of this scenario (with its cell model unless told not to)."""
@@ -458,45 +467,6 @@ class Scenario:
 
         return tomli_w.dumps(self.to_dict())
 
-    # -- in a notebook: short views (the catalog, ~10 kB, stays out) ---------------------
-    @property
-    def units(self) -> dict[str, str]:
-        """Catalog unit of every parameter the scenario gives (its values are in these units)."""
-        return {k: self.catalog[k].unit for k in sorted(self.given) if k in self.catalog}
-
-    def __repr__(self) -> str:
-        cell = f" -> {self.cell}" if self.cell else ""
-        return (f"{type(self).__name__}({self.name!r}: {' -> '.join(self.chain_steps)}{cell}; "
-                f"{len(self.given)} inputs, {len(self.uncertain)} uncertain, {len(self.specs)} specs)")
-
-    def uncertain_frame(self):
-        """The uncertain inputs as a DataFrame: distribution, nominal, spread (std, or [low, high]) and unit."""
-        import pandas as pd
-
-        rows = [{"parameter": k, "distribution": u.distribution, "nominal": u.value,
-                 "spread": f"{u.std:.4g}" if u.std is not None else
-                 (f"[{u.low:.4g}, {u.high:.4g}]" if u.low is not None and u.high is not None else ""),
-                 "unit": self.catalog[k].unit} for k, u in self.uncertain.items()]
-        return pd.DataFrame(rows, columns=["parameter", "distribution", "nominal", "spread", "unit"]
-                            ).set_index("parameter")
-
-    def _repr_html_(self) -> str:
-        import html
-
-        import pandas as pd
-
-        cell = f" &rarr; {html.escape(self.cell)}" if self.cell else ""
-        out = [f"<b>{html.escape(type(self).__name__)} {html.escape(self.name)}</b>: "
-               f"{' &rarr; '.join(html.escape(s) for s in self.chain_steps)}{cell}; {len(self.given)} inputs"]
-        if self.description:
-            out.append(f"<br><i>{html.escape(self.description)}</i>")
-        out.append(self.uncertain_frame().to_html(float_format=lambda v: f"{v:.6g}"))
-        if self.specs:
-            specs = pd.DataFrame([{"spec": k, "min": lo, "max": hi, "unit": self.catalog[k].unit}
-                                  for k, (lo, hi) in self.specs.items()]).set_index("spec")
-            out.append(specs.to_html(float_format=lambda v: f"{v:.6g}"))
-        return "\n".join(out)
-
     def with_values(self, **values: float) -> Scenario:
         """A copy with some nominal values replaced (see :meth:`varied` for the rule)."""
         return self.varied(values)
@@ -552,7 +522,19 @@ class Scenario:
                 continue
             uncertain[k] = moved(u, values.get(k), scales.get(k), stds.get(k))
         return dataclasses.replace(self, fixed=fixed, uncertain=uncertain, balance=balance,
-                                   line_balances=line_balances)
+                                   line_balances=line_balances, correlation=self._correlation_of(list(uncertain)))
+
+    def _correlation_of(self, names: Sequence[str]) -> np.ndarray | None:
+        """The correlation matrix over ``names``: this scenario's pairs kept, a new name uncorrelated."""
+        if self.correlation is None:
+            return None
+        old = {n: i for i, n in enumerate(self.uncertain)}
+        out = np.eye(len(names))
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                if a in old and b in old:
+                    out[i, j] = self.correlation[old[a], old[b]]
+        return out if (out != np.eye(len(names))).any() else None
 
 
 def _numbers(kind: str, table: Mapping[str, Any] | None, catalog: Catalog) -> dict[str, float]:

@@ -15,7 +15,27 @@ def layout(chain: ProcessChain) -> dict[str, tuple[float, float]]:
     for layer, nodes in enumerate(nx.topological_generations(g)):
         for n in nodes:
             g.nodes[n]["layer"] = layer
-    return nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
+    return _lines_apart(chain, nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0))
+
+
+def _lines_apart(chain: ProcessChain, pos: dict) -> dict:
+    """In a chain of several lines, every line in a horizontal band of its own (the first on top)
+    and the steps where the lines meet in a band between them; each column keeps its order."""
+    lines = list(chain.catalog.lines)
+    if not lines:
+        return pos
+    groups = [lines[0], "", *lines[1:]]  # the shared nodes ("" line) between the first and the others
+    height = 2.0 / len(groups)
+    columns: dict[tuple[float, str], list[str]] = {}
+    for n, (x, _) in pos.items():
+        columns.setdefault((round(float(x), 9), chain.graph.nodes[n].get("line", "")), []).append(n)
+    out = {}
+    for (_, line), nodes in columns.items():
+        top = 1.0 - groups.index(line) * height
+        nodes = sorted(nodes, key=lambda n: -pos[n][1])
+        for k, n in enumerate(nodes):
+            out[n] = (pos[n][0], top - height * (k + 0.5) / len(nodes))
+    return out
 
 
 def _colour(chain: ProcessChain, node: str) -> str:

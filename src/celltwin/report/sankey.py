@@ -27,8 +27,9 @@ def study_figure(study):
     """The Sankey of a study: the structural parameters that feed the cell model and the
     performance they drive (seed 004, Fig. 10)."""
     s = study.sensitivity
+    cell_inputs = set(CELL_INPUTS) | set(s.loc[s["stage"] == "structure-performance", "input"])  # e.g. both lines'
     keep = ((s["stage"] == "structure-performance")
-            | ((s["stage"] == "process-structure") & s["output"].isin(CELL_INPUTS)))
+            | ((s["stage"] == "process-structure") & s["output"].isin(cell_inputs)))
     catalog = study.scenario.catalog
     names = set(s["input"]) | set(s["output"])
     return figure(links(s[keep]), {n: catalog[n].domain for n in names if n in catalog},

@@ -78,21 +78,7 @@ def artifact(writer: Callable[[Study, Path], dict]) -> Callable[[Study, Path], d
 
 @dataclass
 class Study:
-    """Everything a study computed; :meth:`save` writes the study folder.
-
-    Every number is in its parameter's catalog unit: ``units`` maps each sample column to it,
-    ``statistics`` carries a ``unit`` column, ``discharge_units`` names the discharge curve's.
-
-    What it holds: ``scenario`` (as resolved) and ``seed``; ``nominal`` (every parameter of the
-    nominal chain and cell); ``monte_carlo`` (a :class:`Propagation`: the sample rows with
-    ``valid``/``rejected``, counts of rejections and failures, how the run went), also as
-    ``samples``; ``statistics`` (mean, std, 1/5/50/95/99 % quantiles of every varying column of
-    the valid samples); ``correlation`` (eq. 17, of the cell model's inputs); ``sensitivity``
-    (ANCOVA indices S, S_U, S_C with the PCE's Q² per stage, output and input; one stage as a
-    table with :meth:`indices`); ``validation`` (each surrogate's leave-one-out Q²);
-    ``discharge`` (the nominal cell's curve); ``warnings`` (validity limits met on the way);
-    ``timings`` (s per step). :meth:`summary` gives the headline numbers, :meth:`save` the folder.
-    """
+    """Everything a study computed; :meth:`save` writes the study folder."""
 
     scenario: Scenario
     seed: int
@@ -132,45 +118,6 @@ class Study:
         """One stage's indices, indexed by (output, input)."""
         table = self.sensitivity[self.sensitivity["stage"] == stage]
         return table.set_index(["output", "input"]).drop(columns="stage")
-
-    # -- in a notebook: short views (the scenario's catalog stays out) ---------------------------
-    @property
-    def discharge_units(self) -> dict[str, str]:
-        """Units of the columns of ``discharge`` (the cell model's curve: time, capacity, voltage)."""
-        return {"time_s": "s", "capacity": self.scenario.catalog["capacity"].unit, "voltage": "V"}
-
-    def __repr__(self) -> str:
-        return (f"Study({self.scenario.name!r}: {len(self.samples)} samples, {self.n_valid} valid, seed {self.seed}; "
-                f"{len(self.sensitivity)} indices, {len(self.warnings)} warnings)")
-
-    def key_statistics(self) -> pd.DataFrame:
-        """Nominal, mean, std, 5 and 95 % quantiles and unit of the performance outputs and the cell's inputs."""
-        names = [p for p in PERFORMANCE + CELL_INPUTS if p in self.statistics.index]
-        table = self.statistics.loc[names, ["mean", "std", "q05", "q95"]].copy()
-        table.insert(0, "nominal", [self.nominal.get(n, math.nan) for n in names])
-        table["unit"] = [self.units.get(n, "") for n in names]
-        return table
-
-    def top_drivers(self) -> pd.DataFrame:
-        """Per output of the key statistics, its largest index of each stage (input, S)."""
-        rows = []
-        for stage in STAGES:
-            table = self.indices(stage)
-            outputs = table.index.get_level_values("output").unique()
-            for output in [o for o in outputs if o in PERFORMANCE + CELL_INPUTS]:
-                S = table.loc[output, "S"].dropna()
-                if len(S):
-                    rows.append({"stage": stage, "output": output, "top input": str(S.idxmax()), "S": float(S.max())})
-        return pd.DataFrame(rows, columns=["stage", "output", "top input", "S"])
-
-    def _repr_html_(self) -> str:
-        import html
-
-        fmt = {"float_format": lambda v: f"{v:.5g}"}
-        warn = (f"<br>{len(self.warnings)} warnings: " + "; ".join(html.escape(w["message"]) for w in self.warnings[:3])
-                + (" …" if len(self.warnings) > 3 else "")) if self.warnings else ""
-        return (f"<b>{html.escape(repr(self))}</b>{warn}" + self.key_statistics().to_html(**fmt)
-                + self.top_drivers().to_html(index=False, **fmt))
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers (flat) and the ``warnings`` list of records: what ``summary.json`` holds."""
@@ -379,6 +326,8 @@ def run_study(scenario: Scenario | str, *, samples: int | None = None, seed: int
     """
     check_scheduler(scheduler)  # before any work
     sc = with_targets(ElectrodeScenario.resolve(scenario))  # [targets] solved first (an unreachable one fails here)
+    if isinstance(sc, ElectrodeScenario):  # with lines: both lines' structures and the cell's outputs
+        cell_inputs, performance = sc.cell_stage(cell_inputs, performance)
     if tuple(cell_inputs) == CELL_INPUTS and sc.balance is not None:
         # the formulation's free mass fractions (e.g. a solid electrolyte's w_SE), never the balance
         free = [f"w_{c}" for c in sc.components]
@@ -443,7 +392,7 @@ def _run(sc, chain, process, n, seed, report, cell_inputs, performance, schedule
     stage = "ANCOVA: process -> structure (nested chain)"
     report(stage, 0, 1)
     clock = time.perf_counter()
-    stage_a = process_structure(sc, max(n, 1000), seed, process)
+    stage_a = process_structure(sc, max(n, 1000), seed, process, keep=cell_inputs)
     timings["ancova_process_structure"] = time.perf_counter() - clock
     report(stage, 1, 1)
 
@@ -547,7 +496,8 @@ def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFram
     return stats
 
 
-def process_structure(sc: Scenario, n: int, seed: int, chain: ProcessChain | None = None) -> SensitivityResult:
+def process_structure(sc: Scenario, n: int, seed: int, chain: ProcessChain | None = None, *,
+                      keep: Sequence[str] = ()) -> SensitivityResult:
     """Stage (a): ANCOVA of every computed structural parameter against the uncertain inputs,
     through the nested chain (other inputs at their nominal values, the balance closed in
     every row, as in the Monte Carlo samples).
@@ -558,6 +508,8 @@ def process_structure(sc: Scenario, n: int, seed: int, chain: ProcessChain | Non
     """
     chain = chain or sc.build_chain(with_cell=False)
     outputs = [o for o in chain.outputs if sc.catalog[o].domain == "structural"]
+    if isinstance(sc, ElectrodeScenario):  # with lines: where they meet, not every intermediate of both
+        outputs = sc.structure_outputs(outputs, keep)
     f = chain.function(list(sc.uncertain), outputs, fixed=sc.nominal(), complete=sc.close_balance)
     return ancova(f, sc.distribution(), n=n, seed=seed, output_names=outputs)
 
