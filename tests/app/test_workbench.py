@@ -67,3 +67,15 @@ def test_upload_parses_content_and_refuses_files():
         parse_upload(b"[scenario\n")
     with pytest.raises(ScenarioError, match="bytes"):
         parse_upload(b"#" * 300_000)
+
+
+def test_numpy_pce_equals_openturns(wb):
+    """The numpy evaluation of the fitted PCEs is the same polynomial as OpenTURNS' metamodel."""
+    from celltwin.app.surrogate import FastPCE
+
+    s, _ = wb.surrogate(wb.base)
+    rng = np.random.default_rng(3)
+    lo, hi = (np.array([s.box[k][i] for k in s.inputs]) for i in (0, 1))
+    X = lo + (hi - lo) * rng.random((500, len(s.inputs)))
+    for sur in s.pces.values():
+        np.testing.assert_allclose(FastPCE(sur.result)(X), sur.predict(X), rtol=1e-11)

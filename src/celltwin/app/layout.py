@@ -24,12 +24,13 @@ def settings_table(wb: Workbench):
         rows.append(html.Tr([
             html.Td(html.Abbr(s.name, title=f"{s.description} ({s.domain}; {s.distribution})")),
             html.Td(dcc.Input(id=_id("nominal", s.name), value=f"{s.value:.6g}", type="text", debounce=True,
-                              size="9", className="num") if s.editable else
+                              className="num", style={"width": "90px"}) if s.editable else
                     html.Span(f"{s.value:.6g} (balance)", className="num")),
             html.Td(s.unit, className="unit"),
             html.Td(s.valid, className="unit"),
             html.Td(dcc.Input(id=_id("spread", s.name), value="" if s.spread is None else f"{s.spread:.4g}",
-                              type="text", debounce=True, size="7", className="num", placeholder="fixed")
+                              type="text", debounce=True, className="num", placeholder="fixed",
+                              style={"width": "80px"})
                     if s.editable else ""),
             html.Td(spread_label, className="unit"),
             html.Td(html.Span(id=_id("error", s.name), className="error") if s.editable else ""),
@@ -86,14 +87,14 @@ def page(registry: Registry):
             html.H2("Inverse target"),
             html.Div([dcc.Dropdown(id="target-name", placeholder="target output", className="pick"),
                       dcc.Input(id="target-value", type="text", placeholder="value (catalog unit)", debounce=False,
-                                className="num"),
+                                className="num", style={"width": "140px"}),
                       dcc.Dropdown(id="free", multi=True, placeholder="free settings", className="pick wide"),
                       html.Button("solve", id="solve")], className="row"),
             dcc.Loading(html.Div(id="inverse-result")),
         ], className=section),
         html.Div([
             html.H2("Exact P2D Monte Carlo"),
-            html.Div([dcc.Input(id="exact-samples", type="text", value="200", className="num", size="6"),
+            html.Div([dcc.Input(id="exact-samples", type="text", value="200", className="num", style={"width": "80px"}),
                       html.Span(f"samples (at most {MAX_EXACT}), through the chain and the P2D cell model",
                                 className="hint"),
                       html.Button("run exact", id="exact-run")], className="row"),

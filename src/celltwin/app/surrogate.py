@@ -22,7 +22,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +56,10 @@ class CellSurrogate:
     n_failed: int
     seconds: float
     units: dict[str, str] = field(default_factory=dict)
+    evaluators: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.evaluators = {k: fast(s) for k, s in self.pces.items()}
 
     @property
     def q2(self) -> dict[str, float]:
@@ -86,15 +90,68 @@ class CellSurrogate:
         X = self.coordinates(values)
         ok = np.isfinite(X).all(axis=1)
         out = {}
-        for name, s in self.pces.items():
+        for name, f in self.evaluators.items():
             y = np.full(len(X), np.nan)
             if ok.any():
-                y[ok] = s.predict(X[ok])
+                y[ok] = f(X[ok])
             out[name] = y
         if "w_AM" in values and "m_dry" in values:  # mAh/cm^2 over mg AM/cm^2, x 1000 -> mAh/g
             loading = np.asarray(values["w_AM"], dtype=float) * np.asarray(values["m_dry"], dtype=float)
             out["specific_capacity"] = out["capacity"] / loading * 1e3
         return out
+
+
+class FastPCE:
+    """A fitted OpenTURNS PCE evaluated with numpy: the same polynomial, about 100x faster on 10,000 points.
+
+    OpenTURNS' own metamodel (``result.getMetaModel()``) evaluates a sample point by point through
+    its function objects: about 70 ms per output for 10,000 points here, most of a what-if's budget.
+    This reads the fitted terms (multi-indices, coefficients), the univariate polynomials of each
+    marginal (``StandardDistributionPolynomialFactory``, as :func:`fit_pce` builds them) and the
+    affine map to their standard measure, and sums the terms on whole arrays. Only affine maps
+    (uniform, normal marginals: what the app fits) are taken; anything else keeps OpenTURNS.
+    """
+
+    def __init__(self, result) -> None:
+        import openturns as ot
+
+        dist = result.getDistribution()
+        d = dist.getDimension()
+        transform = result.getTransformation()
+        self.offset = np.asarray(transform([0.0] * d), dtype=float)
+        self.scale = np.asarray(transform([1.0] * d), dtype=float) - self.offset
+        probe = np.linspace(0.3, 0.7, d)
+        if not np.allclose(np.asarray(transform(probe.tolist())), self.offset + probe * self.scale, rtol=1e-12,
+                           atol=1e-12):
+            raise ValueError("the PCE's input transformation is not affine")
+        enum = result.getOrthogonalBasis().getEnumerateFunction()
+        self.multi = np.array([list(enum(int(i))) for i in result.getIndices()], dtype=int)
+        self.coef = np.asarray(result.getCoefficients(), dtype=float)[:, 0]
+        top = self.multi.max(axis=0)
+        factories = [ot.StandardDistributionPolynomialFactory(dist.getMarginal(j)) for j in range(d)]
+        self.polys = [[np.asarray(factories[j].build(n).getCoefficients(), dtype=float) for n in range(top[j] + 1)]
+                      for j in range(d)]
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        Z = np.asarray(X, dtype=float) * self.scale + self.offset
+        values = [[np.polynomial.polynomial.polyval(Z[:, j], c) for c in family] for j, family in
+                  enumerate(self.polys)]
+        out = np.zeros(len(Z))
+        for c, alpha in zip(self.coef, self.multi, strict=True):
+            term = np.full(len(Z), c)
+            for j, a in enumerate(alpha):
+                if a:
+                    term *= values[j][a]
+            out += term
+        return out
+
+
+def fast(surrogate) -> Callable[[np.ndarray], np.ndarray]:
+    """The numpy evaluation of a fitted :class:`~celltwin.metamodels.pce.Surrogate`, else its own predict."""
+    try:
+        return FastPCE(surrogate.result)
+    except ValueError:
+        return surrogate.predict
 
 
 def fit_cell_surrogate(sc: Scenario, *, n_train: int = TRAIN, seed: int = 2022, spread_samples: int = 2000
