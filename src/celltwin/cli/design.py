@@ -4,10 +4,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..platform.errors import ParameterError, UnreachableTargetError
-from .common import catches, console, load_scenario, parse_sets, print_json
+from .common import (
+    EXIT_UNREACHABLE,
+    catches,
+    console,
+    load_scenario,
+    parse_sets,
+    print_json,
+    print_table,
+    progress_bar,
+    working,
+)
 
 app = typer.Typer()
 
@@ -69,7 +80,7 @@ def specs_or_scenario(sc, spec: list[str] | None):
 
 
 @app.command("inverse")
-@catches(codes={UnreachableTargetError: 3})
+@catches(codes={UnreachableTargetError: EXIT_UNREACHABLE})
 def inverse_cmd(
     scenario: str = typer.Argument(..., help="built-in scenario name or TOML path"),
     target: list[str] = typer.Option(None, "--target", help="NAME=VALUE (catalog unit); NAME>=VALUE or NAME<=VALUE "
@@ -97,15 +108,17 @@ def inverse_cmd(
         if maximize and minimize:
             raise ParameterError("give either --maximize or --minimize, not both")
         reqs = {**ranges, **{k: (v, v) for k, v in equal.items()}}
-        design = product_design(sc, reqs, box, objective=maximize or minimize or "energy_density",
-                                maximize=minimize is None, rtol=rtol)
+        with working("product-oriented design (cell model, then the chain)"):
+            design = product_design(sc, reqs, box, objective=maximize or minimize or "energy_density",
+                                    maximize=minimize is None, rtol=rtol)
         flat, rows = design.flat(), [("structure target " + k, v) for k, v in design.structure.items()]
         rows += [(k, v) for k, v in design.process.settings.items()]
         rows += [("achieved " + k, v) for k, v in design.achieved.items()]
         evaluations = f"{design.cell_solves} cell solves, {design.process.evaluations} chain evaluations"
         at_bound = design.process.at_bound
     else:
-        res = inverse(sc, equal, box, rtol=rtol)
+        with working("inverse run"):
+            res = inverse(sc, equal, box, rtol=rtol)
         flat, at_bound = res.flat(), res.at_bound
         rows = [(k, v) for k, v in res.settings.items()]
         rows += [(f"achieved {k}", v) for k, v in res.achieved.items()]
@@ -119,7 +132,7 @@ def inverse_cmd(
         key = name.split(" ")[-1] if not name.startswith("residual") else ""
         unit = sc.catalog[key].unit if key in sc.catalog else ""
         table.add_row(name, f"{v:.6g}", unit)
-    console.print(table)
+    print_table(table)
     console.print(f"{evaluations}" + (f"; at a bound: {', '.join(f'{k} ({s})' for k, s in at_bound.items())}"
                                       if at_bound else ""))
 
@@ -141,9 +154,12 @@ def yield_cmd(
     from ..analysis.uq.specs import scenario_yield
 
     sc = load_scenario(scenario, set_)
-    res = scenario_yield(sc, specs_or_scenario(sc, spec), samples, seed, confidence=confidence, method=ci)
+    specs = specs_or_scenario(sc, spec)
+    with working("yield (Monte Carlo)"):
+        res = scenario_yield(sc, specs, samples, seed, confidence=confidence, method=ci)
+        why = yield_reasons(sc, specs, res)
     if as_json:
-        print_json(res.summary())
+        print_json({**res.summary(), "explanation": why})
         return
     table = Table("spec", "in spec %", f"{100 * confidence:g} % CI", title=f"yield: {sc.name}, {res.n} samples")
     for _, row in res.per_spec.iterrows():
@@ -152,9 +168,10 @@ def yield_cmd(
     table.add_row("[bold]all specs (yield)", f"{100 * res.p_in:.2f}", f"[{100 * res.ci[0]:.2f}, {100 * res.ci[1]:.2f}]")
     table.add_row("[bold]scrap", f"{100 * res.scrap:.2f}",
                   f"[{100 * res.scrap_ci[0]:.2f}, {100 * res.scrap_ci[1]:.2f}]")
-    console.print(table)
+    print_table(table)
     if res.n_invalid:
         console.print(f"[yellow]{res.n_invalid} samples rejected by the chain count as scrap")
+    explain(why)
 
 
 @app.command("robust")
@@ -175,10 +192,11 @@ def robust_cmd(
 
     sc = load_scenario(scenario, set_)
     specs = None if min_std else specs_or_scenario(sc, spec)
-    res = robust_design(sc, free_args(free), specs=specs, minimize_std=min_std,
-                        mean_targets=parse_sets(mean) if mean else None, n=samples, seed=seed)
+    with working(f"robust design ({samples} samples per candidate)"):
+        res = robust_design(sc, free_args(free), specs=specs, minimize_std=min_std,
+                            mean_targets=parse_sets(mean) if mean else None, n=samples, seed=seed)
     if as_json:
-        print_json(res.flat())
+        print_json({**res.flat(), "explanation": res.explain()})
         return
     table = Table("quantity", "start", "robust", title=f"robust run ({res.objective}): {sc.name}")
     for k, v in res.settings.items():
@@ -188,9 +206,10 @@ def robust_cmd(
     if res.yield_after is not None:
         table.add_row("yield 95 % CI", f"[{res.yield_before.ci[0]:.4f}, {res.yield_before.ci[1]:.4f}]",
                       f"[{res.yield_after.ci[0]:.4f}, {res.yield_after.ci[1]:.4f}]")
-    console.print(table)
+    print_table(table)
     console.print(f"{res.evaluations} chain evaluations in {res.calls} batches, {res.wall_time:.2f} s"
                   + (f"; at a bound: {', '.join(res.at_bound)}" if res.at_bound else ""))
+    explain(res.explain())
 
 
 @app.command("tolerances")
@@ -212,12 +231,16 @@ def tolerances_cmd(
     from ..analysis.design.tolerances import production_tolerances
 
     sc = load_scenario(scenario, set_)
-    res = production_tolerances(sc, specs_or_scenario(sc, spec), target=target, parameters=param or None,
-                                n=samples, seed=seed)
+    specs = specs_or_scenario(sc, spec)
+    with progress_bar() as progress:
+        res = production_tolerances(sc, specs, target=target, parameters=param or None, n=samples, seed=seed,
+                                    progress=progress)
     out = output or Path("out") / sc.name
     csv, png = res.to_csv(out / "tolerances.csv"), res.plot(out / "tolerances.png")
     if as_json:
         print_json({"joint_factor": res.joint_factor, "yield_scenario": res.yield_scenario.p_in,
+                    "yield_floor": None if res.yield_floor is None else res.yield_floor.p_in,
+                    "not_analysed": res.others, "explanation": res.explain(),
                     "table": res.table.reset_index().to_dict(orient="records")})
         return
     table = Table("parameter", "unit", "std now", "allowed alone", "allowed w/ others", "allowed joint",
@@ -228,5 +251,26 @@ def tolerances_cmd(
     for k, row in res.table.iterrows():
         table.add_row(str(k), row["unit"], f"{row['std']:.4g}", f"{row['alone_std']:.4g}",
                       f"{row['with_others_std']:.4g}", f"{row['joint_std']:.4g}", *[f"{row[c]:.1f}" for c in shares])
-    console.print(table)
+    print_table(table)
+    explain(res.explain())
     console.print(f"wrote {csv} and {png}")
+
+
+def yield_reasons(sc, specs, res) -> list[str]:
+    """Why a yield is below 100 %: the windows samples miss, tightest first, and the spreads behind
+    each (first-order variance shares at the nominal point)."""
+    from ..analysis.design.explain import binding_windows, variance_shares
+
+    if res.p_in >= 1.0:
+        return []
+    with_cell = any(sc.catalog[s.name].domain in ("performance", "battery-model") for s in specs)
+    shares = variance_shares(sc, sc.build_chain(with_cell=with_cell), specs, {}, sc.nominal())
+    return [b.sentence() for b in binding_windows(res, shares)]
+
+
+def explain(lines: list[str]) -> None:
+    """An answer's explanation under its table (why a target is out of reach), one item per line."""
+    if lines:
+        console.print("[bold]why:[/]")
+        for line in lines:
+            console.print(f"  {escape(line)}")

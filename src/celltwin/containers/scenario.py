@@ -47,7 +47,7 @@ DENSITY_UNIT = "g/cm^3"
 CAPACITY_UNIT = "mA*h/g"
 
 
-@dataclass
+@dataclass(repr=False)  # the short repr of Scenario, not the generated one with the catalog
 class ElectrodeScenario(Scenario):
     """A scenario of one electrode line (``ct.Scenario``)."""
 

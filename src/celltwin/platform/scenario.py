@@ -467,6 +467,45 @@ class Scenario:
 
         return tomli_w.dumps(self.to_dict())
 
+    # -- in a notebook: short views (the catalog, ~10 kB, stays out) ---------------------
+    @property
+    def units(self) -> dict[str, str]:
+        """Catalog unit of every parameter the scenario gives (its values are in these units)."""
+        return {k: self.catalog[k].unit for k in sorted(self.given) if k in self.catalog}
+
+    def __repr__(self) -> str:
+        cell = f" -> {self.cell}" if self.cell else ""
+        return (f"{type(self).__name__}({self.name!r}: {' -> '.join(self.chain_steps)}{cell}; "
+                f"{len(self.given)} inputs, {len(self.uncertain)} uncertain, {len(self.specs)} specs)")
+
+    def uncertain_frame(self):
+        """The uncertain inputs as a DataFrame: distribution, nominal, spread (std, or [low, high]) and unit."""
+        import pandas as pd
+
+        rows = [{"parameter": k, "distribution": u.distribution, "nominal": u.value,
+                 "spread": f"{u.std:.4g}" if u.std is not None else
+                 (f"[{u.low:.4g}, {u.high:.4g}]" if u.low is not None and u.high is not None else ""),
+                 "unit": self.catalog[k].unit} for k, u in self.uncertain.items()]
+        return pd.DataFrame(rows, columns=["parameter", "distribution", "nominal", "spread", "unit"]
+                            ).set_index("parameter")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        import pandas as pd
+
+        cell = f" &rarr; {html.escape(self.cell)}" if self.cell else ""
+        out = [f"<b>{html.escape(type(self).__name__)} {html.escape(self.name)}</b>: "
+               f"{' &rarr; '.join(html.escape(s) for s in self.chain_steps)}{cell}; {len(self.given)} inputs"]
+        if self.description:
+            out.append(f"<br><i>{html.escape(self.description)}</i>")
+        out.append(self.uncertain_frame().to_html(float_format=lambda v: f"{v:.6g}"))
+        if self.specs:
+            specs = pd.DataFrame([{"spec": k, "min": lo, "max": hi, "unit": self.catalog[k].unit}
+                                  for k, (lo, hi) in self.specs.items()]).set_index("spec")
+            out.append(specs.to_html(float_format=lambda v: f"{v:.6g}"))
+        return "\n".join(out)
+
     def with_values(self, **values: float) -> Scenario:
         """A copy with some nominal values replaced (see :meth:`varied` for the rule)."""
         return self.varied(values)

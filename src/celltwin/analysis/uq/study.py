@@ -78,7 +78,21 @@ def artifact(writer: Callable[[Study, Path], dict]) -> Callable[[Study, Path], d
 
 @dataclass
 class Study:
-    """Everything a study computed; :meth:`save` writes the study folder."""
+    """Everything a study computed; :meth:`save` writes the study folder.
+
+    Every number is in its parameter's catalog unit: ``units`` maps each sample column to it,
+    ``statistics`` carries a ``unit`` column, ``discharge_units`` names the discharge curve's.
+
+    What it holds: ``scenario`` (as resolved) and ``seed``; ``nominal`` (every parameter of the
+    nominal chain and cell); ``monte_carlo`` (a :class:`Propagation`: the sample rows with
+    ``valid``/``rejected``, counts of rejections and failures, how the run went), also as
+    ``samples``; ``statistics`` (mean, std, 1/5/50/95/99 % quantiles of every varying column of
+    the valid samples); ``correlation`` (eq. 17, of the cell model's inputs); ``sensitivity``
+    (ANCOVA indices S, S_U, S_C with the PCE's Q² per stage, output and input; one stage as a
+    table with :meth:`indices`); ``validation`` (each surrogate's leave-one-out Q²);
+    ``discharge`` (the nominal cell's curve); ``warnings`` (validity limits met on the way);
+    ``timings`` (s per step). :meth:`summary` gives the headline numbers, :meth:`save` the folder.
+    """
 
     scenario: Scenario
     seed: int
@@ -118,6 +132,45 @@ class Study:
         """One stage's indices, indexed by (output, input)."""
         table = self.sensitivity[self.sensitivity["stage"] == stage]
         return table.set_index(["output", "input"]).drop(columns="stage")
+
+    # -- in a notebook: short views (the scenario's catalog stays out) ---------------------------
+    @property
+    def discharge_units(self) -> dict[str, str]:
+        """Units of the columns of ``discharge`` (the cell model's curve: time, capacity, voltage)."""
+        return {"time_s": "s", "capacity": self.scenario.catalog["capacity"].unit, "voltage": "V"}
+
+    def __repr__(self) -> str:
+        return (f"Study({self.scenario.name!r}: {len(self.samples)} samples, {self.n_valid} valid, seed {self.seed}; "
+                f"{len(self.sensitivity)} indices, {len(self.warnings)} warnings)")
+
+    def key_statistics(self) -> pd.DataFrame:
+        """Nominal, mean, std, 5 and 95 % quantiles and unit of the performance outputs and the cell's inputs."""
+        names = [p for p in PERFORMANCE + CELL_INPUTS if p in self.statistics.index]
+        table = self.statistics.loc[names, ["mean", "std", "q05", "q95"]].copy()
+        table.insert(0, "nominal", [self.nominal.get(n, math.nan) for n in names])
+        table["unit"] = [self.units.get(n, "") for n in names]
+        return table
+
+    def top_drivers(self) -> pd.DataFrame:
+        """Per output of the key statistics, its largest index of each stage (input, S)."""
+        rows = []
+        for stage in STAGES:
+            table = self.indices(stage)
+            outputs = table.index.get_level_values("output").unique()
+            for output in [o for o in outputs if o in PERFORMANCE + CELL_INPUTS]:
+                S = table.loc[output, "S"].dropna()
+                if len(S):
+                    rows.append({"stage": stage, "output": output, "top input": str(S.idxmax()), "S": float(S.max())})
+        return pd.DataFrame(rows, columns=["stage", "output", "top input", "S"])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        fmt = {"float_format": lambda v: f"{v:.5g}"}
+        warn = (f"<br>{len(self.warnings)} warnings: " + "; ".join(html.escape(w["message"]) for w in self.warnings[:3])
+                + (" …" if len(self.warnings) > 3 else "")) if self.warnings else ""
+        return (f"<b>{html.escape(repr(self))}</b>{warn}" + self.key_statistics().to_html(**fmt)
+                + self.top_drivers().to_html(index=False, **fmt))
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers (flat) and the ``warnings`` list of records: what ``summary.json`` holds."""
