@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from celltwin.cellmodel.bpx import write_bpx
 from celltwin.cellmodel.fullcell import X_N_MAX, FullCellSettings, full_cell
 from celltwin.cellmodel.fullcell_container import FullCellContainer
 from celltwin.cellmodel.parameters import FARADAY, TABLE_A2
@@ -79,6 +80,24 @@ def test_failure_isolation(cell):
     assert np.isfinite(res.values["capacity"][0]) and np.isnan(res.values["capacity"][1])
     alone = cell.solve({k: v[:1] for k, v in s.items()}).values
     np.testing.assert_allclose(res.values["capacity"][0], alone["capacity"][0], rtol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore")   # PyBaMM's and bpx's deprecation notices
+def test_a_bpx_file_gives_the_whole_cell(tmp_path):
+    """A BPX file (cathode, anode, electrolyte of Chen2020, tabulated) against the set itself."""
+    path = write_bpx(tmp_path / "cell.json", {"eps_cal": 0.315, "h_cal": 48.5, "X_AM": 0.584, "kappa_s_eff": 29.0,
+                                              "tau_e": 2.56}, "Chen2020")
+    cells = [full_cell(FullCellSettings(parameter_set=p, anode_set=a, anode_material=None, mesh=MESH))
+             for p, a in ((str(path), None), ("Chen2020", "Chen2020"))]
+    bpx, own = (c.solve(rated(c, NOMINAL)).values for c in cells)
+    # the file tabulates the OCPs on 101 points: 1.3e-4 in capacity, 2.4e-4 in energy (measured)
+    for k in ("capacity", "energy"):
+        np.testing.assert_allclose(bpx[k], own[k], rtol=1e-3)
+    np.testing.assert_allclose(bpx["np_ratio"], own["np_ratio"], rtol=1e-12)
+    with pytest.raises(ParameterError, match="give bpx or parameter_set/anode_set/anode_material, not both"):
+        FullCellContainer(COMPONENTS, bpx=str(path), parameter_set="Chen2020")
+    with pytest.raises(ParameterError, match="has no intercalation anode"):
+        full_cell(FullCellSettings(parameter_set="Xu2019", anode_set=None, mesh=MESH))
 
 
 # -- the container -------------------------------------------------------------------

@@ -87,13 +87,15 @@ class FullCellSettings:
     ``mesh`` is the number of finite volumes in (anode, separator, cathode, anode particle,
     cathode particle); the default was chosen with ``benchmarks/full_cell.py`` (docs/full-cell.md).
     ``parameter_set`` supplies the cathode, electrolyte and separator exactly as for the
-    half-cell; ``anode_set`` the graphite electrode (OCP, kinetics, diffusivity, radius,
-    conductivity); ``anode_material`` the library material whose density and molar mass give
-    the anode's c_max (one Li per C6 for graphite: 372 mAh/g).
+    half-cell (a path ending in ``.json`` is a BPX file); ``anode_set`` the graphite electrode
+    (OCP, kinetics, diffusivity, radius, conductivity; None keeps the anode of
+    ``parameter_set``, e.g. of a BPX file); ``anode_material`` the library material whose
+    density and molar mass give the anode's c_max (one Li per C6 for graphite: 372 mAh/g;
+    None keeps the set's).
     """
 
     parameter_set: str = "table-a2"
-    anode_set: str = "Chen2020"
+    anode_set: str | None = "Chen2020"
     anode_material: str | None = "graphite"
     v_min: float = 3.0       # V, discharge cut-off
     v_max: float = 4.4       # V, only a guard for the discharge's initial state
@@ -104,30 +106,33 @@ class FullCellSettings:
     compile: bool = False    # ahead-of-time compile the CasADi functions (needs a C compiler)
 
 
-def full_cell_parameter_values(parameter_set: str = "table-a2", anode_set: str = "Chen2020",
+def full_cell_parameter_values(parameter_set: str = "table-a2", anode_set: str | None = "Chen2020",
                                anode_material: str | None = "graphite"):
     """PyBaMM ``ParameterValues`` of the full cell, before per-sample structure and state.
 
     The half-cell's set (:func:`~celltwin.cellmodel.parameters.base_parameter_values`: cathode,
-    electrolyte, separator) with every "Negative ..." entry of ``anode_set`` except current
-    collectors; the anode's c_max from the library's ``anode_material`` (rho / M per host
-    formula unit) when the library has both, so that the model's anode capacity is the
-    material's theoretical one.
+    electrolyte, separator; or a BPX file's whole cell) with every "Negative ..." entry of
+    ``anode_set`` except current collectors (None: the set's own anode); the anode's c_max
+    from the library's ``anode_material`` (rho / M per host formula unit) when the library has
+    both, so that the model's anode capacity is the material's theoretical one.
     """
     pybamm = import_pybamm()
     pv = base_parameter_values(parameter_set)
-    try:
-        neg = pybamm.ParameterValues(anode_set)
-    except Exception as exc:  # PyBaMM raises ValueError/KeyError for unknown names
-        from ..platform.errors import unknown
-        raise ParameterError(unknown("PyBaMM parameter set", anode_set, list(pybamm.parameter_sets.keys())),
-                             parameter="anode_set", value=anode_set) from exc
-    entries = {k: v for k, v in neg.items() if k.startswith("Negative") and "current collector" not in k}
-    if "Negative electrode OCP [V]" not in entries or not callable(entries["Negative electrode OCP [V]"]):
-        raise ParameterError(f"PyBaMM set {anode_set!r} has no intercalation anode (a negative electrode OCP "
-                             "function)", parameter="anode_set", value=anode_set,
-                             valid="a full-cell set with a graphite anode, e.g. Chen2020, Ecker2015, Mohtat2020")
-    pv.update(entries, check_already_exists=False)
+    source = parameter_set
+    if anode_set is not None:
+        try:
+            neg = pybamm.ParameterValues(anode_set)
+        except Exception as exc:  # PyBaMM raises ValueError/KeyError for unknown names
+            from ..platform.errors import unknown
+            raise ParameterError(unknown("PyBaMM parameter set", anode_set, list(pybamm.parameter_sets.keys())),
+                                 parameter="anode_set", value=anode_set) from exc
+        pv.update({k: v for k, v in neg.items() if k.startswith("Negative") and "current collector" not in k},
+                  check_already_exists=False)
+        source = anode_set
+    if not callable(pv["Negative electrode OCP [V]"]):  # Xu2019's lithium metal: a constant 0 V
+        raise ParameterError(f"{source!r} has no intercalation anode (its negative electrode OCP is not a function "
+                             "of stoichiometry)", parameter="anode_set", value=source,
+                             valid="a set with a graphite anode, e.g. Chen2020, Ecker2015, Mohtat2020, or a BPX file")
     if anode_material is not None:
         m = material(anode_material, kind="active")
         if m.rho is not None and "molar_mass" in m.facts:

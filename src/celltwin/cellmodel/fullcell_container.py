@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,8 @@ class FullCellContainer(ElectrodeContainer):
     ``components``: one sequence for both lines or ``{"cathode": (...), "anode": (...)}``.
     Options: ``parameter_set`` (cathode, electrolyte, separator: as the half-cell's),
     ``anode_set`` (a PyBaMM set with a graphite anode, default Chen2020), ``anode_material``
-    (library material giving the anode's c_max), ``tortuosity`` (cathode, as the half-cell's,
+    (library material giving the anode's c_max), ``bpx`` (a BPX file that gives the whole cell
+    instead of the three), ``tortuosity`` (cathode, as the half-cell's,
     default the 3D surrogate), ``anode_tortuosity`` ("bruggeman" or "mixed-shape"),
     ``particle_radius`` / ``anode_particle_radius`` (um; None = the sets'), ``v_min`` (V), ``mesh`` (volumes in
     anode, separator, cathode, anode particle, cathode particle), ``rtol``/``atol``,
@@ -54,7 +56,7 @@ class FullCellContainer(ElectrodeContainer):
     name = "full-cell"
     kind = "numerical"
     options = {"c_rate": 1 / 3, "current_density": None, "charge_c_rate": 2.0, "parameter_set": "table-a2",
-               "anode_set": "Chen2020", "anode_material": "graphite", "tortuosity": "resolved",
+               "anode_set": "Chen2020", "anode_material": "graphite", "bpx": None, "tortuosity": "resolved",
                "anode_tortuosity": "bruggeman", "cbm_aspect_ratio": CBM_ASPECT_RATIO, "particle_radius": None,
                "anode_particle_radius": None, "v_min": 3.0,
                "mesh": (6, 4, 6, 8, 8), "rtol": 1e-5, "atol": 1e-6, "threads": 2, "compile": "auto",
@@ -93,6 +95,13 @@ class FullCellContainer(ElectrodeContainer):
             if not (isinstance(s[key], int) and s[key] >= 1):
                 raise ParameterError(f"container 'full-cell': option {key} = {s[key]!r} must be an integer >= 1",
                                      parameter=key, value=s[key], valid="an integer >= 1")
+        if s["bpx"] is not None:
+            if (s["parameter_set"], s["anode_set"], s["anode_material"]) != ("table-a2", "Chen2020", "graphite"):
+                raise ParameterError("container 'full-cell': a BPX file gives the whole cell; give bpx or "
+                                     "parameter_set/anode_set/anode_material, not both", parameter="bpx")
+            if not (str(s["bpx"]).endswith(".json") and Path(s["bpx"]).is_file()):
+                raise ParameterError(f"container 'full-cell': bpx = {s['bpx']!r} is not a BPX file (*.json)",
+                                     parameter="bpx", value=s["bpx"], valid="an existing *.json file")
         self.last_failures = pd.DataFrame(columns=["index", "reason"])
 
     # -- declarations ---------------------------------------------------------------
@@ -148,8 +157,9 @@ class FullCellContainer(ElectrodeContainer):
         s = self.settings
         compile_ = s["compile"] if s["compile"] != "auto" else (
             n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None)
-        return full_cell(FullCellSettings(parameter_set=s["parameter_set"], anode_set=s["anode_set"],
-                                          anode_material=s["anode_material"], v_min=float(s["v_min"]),
+        sets = ({"parameter_set": str(s["bpx"]), "anode_set": None, "anode_material": None} if s["bpx"] else
+                {k: s[k] for k in ("parameter_set", "anode_set", "anode_material")})
+        return full_cell(FullCellSettings(**sets, v_min=float(s["v_min"]),
                                           mesh=tuple(int(n) for n in s["mesh"]), rtol=float(s["rtol"]),
                                           atol=float(s["atol"]), threads=int(s["threads"]),
                                           compile=bool(compile_)))
