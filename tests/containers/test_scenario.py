@@ -252,3 +252,20 @@ def test_cell_stage_of_two_lines():
     single = scenario()
     assert single.cell_stage(("w_AM",), ("capacity",)) == (["w_AM"], ["capacity"])
     assert math.isnan(sc.current_density)
+
+
+FORMAT = {"cathode.t_foil": 15, "cathode.rho_foil": 2.70, "anode.t_foil": 10, "anode.rho_foil": 8.96, "A_el": 80.0,
+          "f_overhang": 1.0455, "n_layers": 20, "t_sep": 25, "eps_sep": 0.39, "rho_sep": 0.92, "f_el": 1.2,
+          "rho_el": 1.20, "m_housing": 8.0, "A_pouch": 144.84, "t_pouch": 153, "li_loss": {"value": 0.08, "std": 0.01}}
+
+
+def test_structure_outputs_where_the_lines_meet():
+    sc = two_lines(scenario={"name": "two", "chain": ["assembly", "formation"]}, parameters=FORMAT)
+    chain = sc.build_chain(with_cell=False)
+    structural = [o for o in chain.outputs if sc.catalog[o].domain == "structural"]
+    chosen = sc.structure_outputs(structural, keep=("rho_cal",))
+    assert {"cathode.m_dry", "anode.h_cal", "cathode.eps_cal", "cathode.rho_cal", "anode.rho_cal", "np_ratio",
+            "m_cell", "capacity_balanced"} <= set(chosen)
+    assert not {"cathode.h_wet", "anode.rho_slurry", "cathode.rho_dry"} & set(chosen)  # intermediates of a line
+    assert chosen == [o for o in structural if o in chosen]                            # in the chain's order
+    assert scenario().structure_outputs(["h_wet", "m_dry"]) == ["h_wet", "m_dry"]       # one line: all

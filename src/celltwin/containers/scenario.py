@@ -101,10 +101,15 @@ class ElectrodeScenario(Scenario):
         structure -> performance stage's inputs), not every intermediate of both lines."""
         if not self.lines:
             return list(outputs)
-        read = {p for c in self.containers() if not isinstance(c, LineContainer) for p in c.inputs()}
+        containers = self.containers()
+        read = {p for c in containers if not isinstance(c, LineContainer) for p in c.inputs()}
         kept = {qualified(line, k) for line in self.lines for k in keep}
-        own = {p for c in self.containers() if isinstance(c, LineContainer) for p in c.outputs()}
-        return [o for o in outputs if o not in own or o in read or o in kept]
+        own = {p for c in containers if isinstance(c, LineContainer) for p in c.outputs()}
+        varying, before = set(self.uncertain), set()  # what an uncertain input reaches (the rest is constant)
+        while varying != before:  # steps may be listed in any order
+            before = set(varying)
+            varying |= {p for c in containers if varying & set(c.inputs()) for p in c.outputs()}
+        return [o for o in outputs if o in varying and (o not in own or o in read or o in kept)]
 
     @property
     def targets(self) -> dict[str, Any]:
