@@ -71,7 +71,7 @@ class DemSettings:
     contact_angle: float = 0.0          # degrees, NMP wets NMC and carbon
     drying_rate: float = 1.0            # g/(m^2 s), solvent evaporation rate of the first drying stage
     plate_speed: float = 0.2            # mm/s, numerical speed of the film surface (time compression)
-    density_scale: float = 1.0e5        # 1, mass scaling (see module docstring)
+    density_scale: float = 1.0e4        # 1, mass scaling (see module docstring)
     check_every: int = 200              # steps between plate-pressure checks
     relax_checks: int = 100             # most checks of the unloading after the stop
     max_steps: int = 3_000_000          # safety limit
