@@ -156,4 +156,6 @@ def test_container_needs_the_se_conductivity():
         HalfCellContainer(["AM", "SE", "CA", "PB"])
     with pytest.raises(ParameterError, match="component 'SE'"):
         HalfCellContainer(["AM", "CA", "PB"], kappa_SE=0.1)
+    with pytest.raises(ParameterError, match="counter_electrode = 'In-Li'"):
+        HalfCellContainer(["AM", "CA", "PB"], counter_electrode="In-Li")
     assert HalfCellContainer(["AM", "SE", "CA", "PB"], kappa_SE=0.05).kappa_SE == 0.05

@@ -111,10 +111,13 @@ class HalfCellContainer(ElectrodeContainer):
         """kappa_SE (S/m): the option, else the library's ionic conductivity of ``solid_electrolyte``."""
         s = self.settings
         if not self.solid_state:
-            if s["solid_electrolyte"] is not None or s["kappa_SE"] is not None:
-                raise ParameterError("container 'half-cell': solid_electrolyte and kappa_SE need a solid "
-                                     f"electrolyte component 'SE'; got components {', '.join(self.components)}",
-                                     parameter="solid_electrolyte", value=s["solid_electrolyte"])
+            solid_only = {"solid_electrolyte": None, "kappa_SE": None, "counter_electrode": "Li",
+                          "separator_thickness": None, "pores": "empty"}
+            for key, default in solid_only.items():
+                if s[key] != default:
+                    raise ParameterError(f"container 'half-cell': option {key} = {s[key]!r} is for a solid-state "
+                                         "cathode and needs a solid electrolyte component 'SE'; got components "
+                                         f"{', '.join(self.components)}", parameter=key, value=s[key])
             return None
         if s["kappa_SE"] is not None:
             return float(s["kappa_SE"])

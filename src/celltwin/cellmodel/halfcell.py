@@ -96,8 +96,10 @@ class CellSettings:
             raise ParameterError(f"a single-ion electrolyte needs electrolyte_conductivity in (0, inf) S/m; got "
                                  f"{self.electrolyte_conductivity!r}", parameter="electrolyte_conductivity",
                                  value=self.electrolyte_conductivity, unit="S/m", valid="(0, inf)")
-        if not single and (self.counter_electrode != "Li" or self.electrolyte_conductivity is not None):
-            raise ParameterError("counter_electrode and electrolyte_conductivity are options of the single-ion "
+        if not single and (self.counter_electrode != "Li" or self.electrolyte_conductivity is not None
+                           or self.separator_thickness is not None):
+            raise ParameterError("counter_electrode, electrolyte_conductivity and separator_thickness are options "
+                                 "of the single-ion "
                                  "(solid-state) half-cell; the liquid half-cell has its set's electrolyte and Li",
                                  parameter="electrolyte", value=self.electrolyte, valid="single-ion")
 
