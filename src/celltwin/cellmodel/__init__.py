@@ -9,6 +9,7 @@ from .fullcell_container import FullCellContainer
 from .halfcell import CellResult, CellSettings, HalfCell, half_cell
 from .parameters import M_REF_TABLE_A2, TABLE_A2, exchange_current_table_a2
 from .reference import PAPER, reference_cathode, reference_structure
+from .solid_state import IN_LI_POTENTIAL, ionic_path
 from .structure import (
                         KAPPA_AM,
                         KAPPA_CBM,
@@ -18,6 +19,7 @@ from .structure import (
                         effective_conductivity,
                         effective_parameters,
                         mixed_shape_tortuosity,
+                        percolation_conductivity,
                         structure_problems,
 )
 
@@ -25,4 +27,5 @@ __all__ = ["HalfCellContainer", "HalfCell", "CellSettings", "CellResult", "half_
            "FullCellContainer", "FullCell", "FullCellSettings", "full_cell",
            "M_REF_TABLE_A2", "exchange_current_table_a2", "PAPER", "reference_cathode", "reference_structure",
            "KAPPA_AM", "KAPPA_CBM", "TORTUOSITY_MODELS", "active_surface_area", "bruggeman_tortuosity",
-           "effective_conductivity", "effective_parameters", "mixed_shape_tortuosity", "structure_problems"]
+           "effective_conductivity", "effective_parameters", "mixed_shape_tortuosity", "structure_problems",
+           "percolation_conductivity", "ionic_path", "IN_LI_POTENTIAL"]
