@@ -10,7 +10,10 @@ porosities and li_loss). Every sample runs both experiments: a C/3 discharge and
 charge, so one sample is two solves. The slow way builds, discretises and solves a fresh model
 for each experiment of each sample.
 
-    python benchmarks/full_cell.py [--samples 512] [--rebuild-samples 6] [--threads 2]
+The timed study is ``celltwin.propagate`` of ``--scenario`` (default the built-in ``full-cell``)
+when that scenario uses the "full-cell" container.
+
+    python benchmarks/full_cell.py [--samples 512] [--rebuild-samples 6] [--threads 2] [--scenario PATH]
 """
 from __future__ import annotations
 
@@ -98,6 +101,8 @@ def main():
                     help="candidate meshes (anode, separator, cathode, anode particle, cathode particle)")
     ap.add_argument("--reference-mesh", default="40,20,40,60,60")
     ap.add_argument("--no-mesh-study", action="store_true")
+    ap.add_argument("--scenario", default="full-cell",
+                    help="scenario (name or path) of the timed Monte Carlo study; it must use the full-cell container")
     args = ap.parse_args()
 
     box = FullCellContainer(COMPONENTS)
@@ -110,6 +115,7 @@ def main():
     if not args.no_mesh_study:
         mesh_study(samples, args, default)
     speed(samples, box, args, default)
+    study(args)
 
 
 def mesh_study(samples: dict, args, default: FullCellSettings) -> None:
@@ -178,6 +184,29 @@ def speed(samples: dict, box: FullCellContainer, args, default: FullCellSettings
           f"{np.nanmean(out['capacity_cell']):.3f} +- {np.nanstd(out['capacity_cell']):.3f} A h, plating margin "
           f"{1e3 * np.nanmean(out['plating_margin']):.1f} +- {1e3 * np.nanstd(out['plating_margin']):.1f} mV")
     print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
+
+
+def study(args) -> None:
+    """A Monte Carlo of the scenario through both lines, assembly, formation and the full cell."""
+    import celltwin as ct
+    from celltwin.platform.errors import CelltwinError
+    try:
+        sc = ct.Scenario.load(args.scenario)
+    except CelltwinError as exc:
+        print(f"study: scenario {args.scenario!r} does not load ({exc}); not timed")
+        return
+    if sc.cell != "full-cell":
+        print(f"study: scenario {args.scenario!r} has cell = {sc.cell!r}, not 'full-cell'; not timed")
+        return
+    n = args.study_samples
+    with Clock() as c:
+        frame = ct.propagate(sc, n=n, seed=args.seed)
+    ok = frame["valid"].to_numpy(dtype=bool)
+    print(f"{n}-sample Monte Carlo of {sc.name!r} (sampling, both lines, assembly, formation, full cell): "
+          f"{c.wall:.1f} s wall-clock, {c.cpu:.1f} CPU s, {int(ok.sum())} valid; specific_energy "
+          f"{frame['specific_energy'][ok].mean():.1f} +- {frame['specific_energy'][ok].std():.1f} W h/kg, "
+          f"plating margin {1e3 * frame['plating_margin'][ok].mean():.1f} +- "
+          f"{1e3 * frame['plating_margin'][ok].std():.1f} mV")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..materials import material
-from ..platform.errors import ParameterError, SolverError
+from ..platform.errors import ParameterError, SolverError, unknown
 from ._batch import failure_reason, solve_isolated
 from ._pybamm import import_pybamm
 from .halfcell import AH_PER_M2_TO_MAH_PER_CM2, CellResult
@@ -123,7 +123,6 @@ def full_cell_parameter_values(parameter_set: str = "table-a2", anode_set: str |
         try:
             neg = pybamm.ParameterValues(anode_set)
         except Exception as exc:  # PyBaMM raises ValueError/KeyError for unknown names
-            from ..platform.errors import unknown
             raise ParameterError(unknown("PyBaMM parameter set", anode_set, list(pybamm.parameter_sets.keys())),
                                  parameter="anode_set", value=anode_set) from exc
         pv.update({k: v for k, v in neg.items() if k.startswith("Negative") and "current collector" not in k},
@@ -225,6 +224,11 @@ class FullCell:
         of the CC charge: the open-circuit voltage with the cathode at c_0 and the anode holding
         the cycling lithium, or full; an anode too small for the lithium fills before the
         cathode reaches c_0, so its charge goes on until the anode saturates and plates).
+
+        PyBaMM's ``ElectrodeSOHSolver`` (``set_initial_stoichiometries``) was considered: it
+        places the window between two voltages and solves one sample at a time, whereas here
+        the window is the half-cell set's c_0 (Table A2) less the formation loss, for a whole
+        batch at once in closed form.
         """
         to_ah = FARADAY / 3600.0
         lith_p = (self.c_max_p - self.c_0_p) * df["X_p"].to_numpy() * df["L_p"].to_numpy()    # mol/m^2
@@ -266,11 +270,11 @@ class FullCell:
             bad = ~ok(v) & (reasons == "").to_numpy()
             unit_r = "" if unit.startswith("(") else f" {unit}"
             for i in np.flatnonzero(bad):
-                reasons.iloc[i] = f"{name} = {v[i] * scale:.6g} {unit} is outside the valid range {rng}{unit_r}"
+                reasons.iloc[int(i)] = f"{name} = {v[i] * scale:.6g} {unit} is outside the valid range {rng}{unit_r}"
         for d in "np":
             total = df[f"eps_{d}"] + df[f"X_{d}"]
             for i in np.flatnonzero((total > 1).to_numpy() & (reasons == "").to_numpy()):
-                reasons.iloc[i] = (f"eps_{d} + X_{d} = {total.iloc[i]:.6g} (unit 1) exceeds 1: porosity plus "
+                reasons.iloc[int(i)] = (f"eps_{d} + X_{d} = {total.iloc[i]:.6g} (unit 1) exceeds 1: porosity plus "
                                    "solid volume fractions cannot fill more than the coating")
         return reasons
 
@@ -370,7 +374,7 @@ class FullCell:
         with np.errstate(invalid="ignore", divide="ignore"):
             inv = self.inventory(df)
         out = np.full((len(df), 5), np.nan)
-        for j in np.flatnonzero((reasons == "").to_numpy()):
+        for j in map(int, np.flatnonzero((reasons == "").to_numpy())):
             part, pinv = df.iloc[[j]], inv.iloc[[j]]
             try:
                 row = self._inputs(part, pinv, charge=False)[0]

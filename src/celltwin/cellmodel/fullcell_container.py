@@ -72,8 +72,9 @@ class FullCellContainer(ElectrodeContainer):
                                  f"got {', '.join(sorted(unknown_lines))}", parameter="components",
                                  valid=", ".join(LINES))
         super().__init__(per_line.get("cathode"), **options)
-        self.line_components = {line: tuple(self.default_components if per_line.get(line) is None
-                                            else per_line[line]) for line in LINES}
+        self.line_components: dict[str, tuple[str, ...]] = {
+            line: self.default_components if per_line.get(line) is None else tuple(per_line[line] or ())
+            for line in LINES}
         for line, comps in self.line_components.items():
             if "AM" not in comps:
                 raise ParameterError(f"container 'full-cell': the {line} line needs an active material component "
@@ -157,10 +158,11 @@ class FullCellContainer(ElectrodeContainer):
         s = self.settings
         compile_ = s["compile"] if s["compile"] != "auto" else (
             n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None)
+        mesh = [int(n) for n in s["mesh"]]
         sets = ({"parameter_set": str(s["bpx"]), "anode_set": None, "anode_material": None} if s["bpx"] else
                 {k: s[k] for k in ("parameter_set", "anode_set", "anode_material")})
         return full_cell(FullCellSettings(**sets, v_min=float(s["v_min"]),
-                                          mesh=tuple(int(n) for n in s["mesh"]), rtol=float(s["rtol"]),
+                                          mesh=(mesh[0], mesh[1], mesh[2], mesh[3], mesh[4]), rtol=float(s["rtol"]),
                                           atol=float(s["atol"]), threads=int(s["threads"]),
                                           compile=bool(compile_)))
 
