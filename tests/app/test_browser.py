@@ -86,43 +86,56 @@ def enter(element, text: str) -> None:
     element.send_keys(Keys.BACKSPACE, text, Keys.ENTER)
 
 
+def text(driver, *locator) -> str:
+    """An element's text; the page re-renders tables on every update, so a found element may go stale."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(50):
+        try:
+            return driver.find_element(*locator).text
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError(f"{locator} kept going stale")
+
+
 def test_page_whatif_and_inverse(server, browser, tmp_path):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 60)
+    wait = WebDriverWait(browser, 90, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
     browser.get(server)
     wait.until(ec.presence_of_element_located((By.ID, "nominal-rho_cal")))
     wait.until(lambda d: d.find_element(By.ID, "yield").text.startswith("yield"))
-    rho0 = float(browser.find_element(By.ID, "nominal-rho_cal").text)
-    yield0 = browser.find_element(By.ID, "yield").text
+    rho0 = float(text(browser, By.ID, "nominal-rho_cal"))
+    yield0 = text(browser, By.ID, "yield")
     assert rho0 == pytest.approx(2.95751, rel=1e-5)
 
     enter(setting(browser, "nominal", "q_L"), "110")
     wait.until(lambda d: float(d.find_element(By.ID, "nominal-rho_cal").text) != rho0)
-    rho1 = float(browser.find_element(By.ID, "nominal-rho_cal").text)
+    rho1 = float(text(browser, By.ID, "nominal-rho_cal"))
     wait.until(lambda d: d.find_element(By.ID, "yield").text != yield0)
     assert rho1 > rho0 + 0.05
-    assert float(browser.find_element(By.ID, "yield").text.split()[1]) < float(yield0.split()[1])
+    assert float(text(browser, By.ID, "yield").split()[1]) < float(yield0.split()[1])
 
     enter(setting(browser, "nominal", "w_AM"), "1.5")  # refused in place, with the catalog's message
     error = (By.XPATH, "//span[@id='{\"name\":\"w_AM\",\"type\":\"error\"}']")
     wait.until(lambda d: "outside its valid range" in d.find_element(*error).text)
-    assert browser.find_element(*error).text.startswith("w_AM = 1.5 is outside its valid range [0, 1]")
-    assert float(browser.find_element(By.ID, "nominal-rho_cal").text) == rho1  # the other edits still hold
+    assert text(browser, *error).startswith("w_AM = 1.5 is outside its valid range [0, 1]")
+    assert float(text(browser, By.ID, "nominal-rho_cal")) == rho1  # the other edits still hold
 
-    for box, text in (("target-name", "rho_cal"), ("free", "q_L")):
+    for box, choice in (("target-name", "rho_cal"), ("free", "q_L")):
         browser.find_element(By.ID, box).click()
-        browser.switch_to.active_element.send_keys(text)
+        browser.switch_to.active_element.send_keys(choice)
         browser.switch_to.active_element.send_keys(Keys.ENTER)
         browser.find_element(By.TAG_NAME, "h1").click()
     browser.find_element(By.ID, "target-value").send_keys("3.0")
     browser.find_element(By.ID, "solve").click()
     wait.until(ec.presence_of_element_located((By.ID, "inverse-q_L")))
-    assert browser.find_element(By.ID, "inverse-status").text.startswith("reached")
-    assert 84 < float(browser.find_element(By.ID, "inverse-q_L").text) < 110
+    assert text(browser, By.ID, "inverse-status").startswith("reached")
+    assert 84 < float(text(browser, By.ID, "inverse-q_L")) < 110
 
     wait.until(lambda d: d.find_element(By.ID, "drivers-graph").find_elements(By.CLASS_NAME, "hm"))
     folder = Path(os.environ.get("CELLTWIN_ARTIFACTS") or tmp_path)
