@@ -9,3 +9,9 @@ def web():
     from celltwin.app import create_app
 
     return create_app("reference-cathode", samples=4000)
+
+
+@pytest.fixture(scope="module")
+def wb(web):
+    """The workbench of the app's scenario (the surrogate already fitted)."""
+    return web.registry.get(web.registry.default)

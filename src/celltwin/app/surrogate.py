@@ -22,6 +22,7 @@ import hashlib
 import json
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..metamodels.pce import fit_pce
 from ..platform.chain import ProcessChain
-from ..platform.errors import SolverError
+from ..platform.errors import ExtrapolationWarning, SolverError
 from ..platform.scenario import Scenario
 
 #: performance outputs the surrogate replaces (the cell container's discharge results)
@@ -57,6 +58,8 @@ class CellSurrogate:
     seconds: float
     units: dict[str, str] = field(default_factory=dict)
     evaluators: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict, repr=False)
+    #: extrapolation warnings the cell stage raised on the training design (e.g. its structure surrogate)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evaluators = {k: fast(s) for k, s in self.pces.items()}
@@ -68,8 +71,11 @@ class CellSurrogate:
 
     def describe(self) -> str:
         q2 = ", ".join(f"{k} {v:.4f}" for k, v in self.q2.items())
-        return (f"PCE surrogate of the P2D cell ({self.n_train} P2D runs, {self.seconds:.1f} s; leave-one-out Q²: "
+        text = (f"PCE surrogate of the P2D cell ({self.n_train} P2D runs, {self.seconds:.1f} s; leave-one-out Q²: "
                 f"{q2})")
+        if self.notes:
+            text += f"; while training, the cell's structure surrogate extrapolated ({self.notes[0]})"
+        return text
 
     def coordinates(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
         """The surrogate's inputs (N, d) from structure values (h_cal, eps_cal, X_c)."""
@@ -194,7 +200,10 @@ def fit_cell_surrogate(sc: Scenario, *, n_train: int = TRAIN, seed: int = 2022, 
     values["m_dry"] = np.full(n_train, nominal["m_dry"])
     # the cell stage alone as a chain: its unit conversions, bounds and structure checks, then the P2D
     stage = ProcessChain([cell], cell.inputs(), sc.catalog)
-    y = stage.evaluate({k: values[k] for k in cell.inputs()}, on_invalid="mask")
+    with warnings.catch_warnings(record=True) as caught:  # kept with the surrogate, not printed per request
+        warnings.simplefilter("always", ExtrapolationWarning)
+        y = stage.evaluate({k: values[k] for k in cell.inputs()}, on_invalid="mask")
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ExtrapolationWarning)))
     ok = np.asarray(y.valid, dtype=bool) & np.all([np.isfinite(np.asarray(y[o], dtype=float)) for o in OUTPUTS],
                                                   axis=0)
     if ok.sum() < n_train // 2:
@@ -202,7 +211,7 @@ def fit_cell_surrogate(sc: Scenario, *, n_train: int = TRAIN, seed: int = 2022, 
                           "runs; the exact P2D Monte Carlo still works", parameter=sc.cell)
     pces = {o: fit_pce(design[ok], np.asarray(y[o], dtype=float)[ok], measure, output=o) for o in OUTPUTS}
     return CellSurrogate(inputs, components, box, pces, int(ok.sum()), int((~ok).sum()), time.perf_counter() - t0,
-                         {o: sc.catalog[o].unit for o in (*OUTPUTS, "specific_capacity")})
+                         {o: sc.catalog[o].unit for o in (*OUTPUTS, "specific_capacity")}, notes=notes)
 
 
 def _lhs(measure, n: int, seed: int) -> np.ndarray:
