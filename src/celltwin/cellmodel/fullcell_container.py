@@ -40,7 +40,9 @@ class FullCellContainer(ElectrodeContainer):
     ``capacity_areal`` (mA h/cm^2), ``mean_voltage_cell`` (V) and ``plating_margin`` (V: the
     lowest anode surface potential against Li/Li+ during a CC charge at ``charge_c_rate``;
     below 0 lithium can plate). See :mod:`celltwin.cellmodel.fullcell` for the lithium
-    inventory and the experiments.
+    inventory and the experiments. Impossible structures or formats are refused before the
+    solver (a ParameterError for scalar inputs); in a batch they and solver failures come back
+    as NaN, listed with their reasons in ``last_failures`` after each call.
 
     ``components``: one sequence for both lines or ``{"cathode": (...), "anode": (...)}``.
     Options: ``parameter_set`` (cathode, electrolyte, separator: as the half-cell's),
