@@ -72,6 +72,7 @@ def test_run_refuses_a_folder_holding_a_study_before_any_work(tmp_path):
     assert "--overwrite" in r.output and "Monte Carlo" not in r.output
 
 
+@pytest.mark.slow  # a second full study (~50 s); the table path above runs in every suite
 def test_run_json_is_the_summary_with_folder_and_run_id(tmp_path):
     import json
 
