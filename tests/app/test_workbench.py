@@ -29,3 +29,14 @@ def test_inverse_target(wb):
     r = wb.inverse(wb.base, {"rho_cal": "3.0"}, ["q_L"])
     assert r.reachable and r.achieved["rho_cal"] == pytest.approx(3.0, rel=1e-4)
     assert 84 < r.settings["q_L"] < 120
+
+
+def test_the_shown_values_are_no_edit(wb):
+    """The page shows 6 (value) and 4 (spread) significant digits; sending them back changes nothing."""
+    from celltwin.app.workbench import SPREAD_FORMAT, VALUE_FORMAT
+
+    rows = [s for s in wb.settings() if s.editable]
+    e = wb.edit({s.name: format(s.value, VALUE_FORMAT) for s in rows},
+                {s.name: "" if s.spread is None else format(s.spread, SPREAD_FORMAT) for s in rows})
+    assert not e.errors and e.as_dict() == {"values": {}, "stds": {}, "scales": {}, "fix": []}
+    assert wb.scenario(e).to_dict() == wb.base.to_dict()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from .jobs import MAX_EXACT
 from .registry import MAX_UPLOAD_BYTES, Registry
-from .workbench import PERFORMANCE, Workbench
+from .workbench import PERFORMANCE, SPREAD_FORMAT, VALUE_FORMAT, Workbench
 
 
 def _id(kind: str, name: str) -> dict[str, str]:
@@ -23,13 +23,14 @@ def settings_table(wb: Workbench):
         spread_label = {"std": f"std ({s.unit})", "scale": "× spread", "": ""}[s.spread_kind]
         rows.append(html.Tr([
             html.Td(html.Abbr(s.name, title=f"{s.description} ({s.domain}; {s.distribution})")),
-            html.Td(dcc.Input(id=_id("nominal", s.name), value=f"{s.value:.6g}", type="text", debounce=True,
-                              className="num", style={"width": "90px"}) if s.editable else
-                    html.Span(f"{s.value:.6g} (balance)", className="num")),
+            html.Td(dcc.Input(id=_id("nominal", s.name), value=format(s.value, VALUE_FORMAT), type="text",
+                              debounce=True, className="num", style={"width": "90px"}) if s.editable else
+                    html.Span(f"{format(s.value, VALUE_FORMAT)} (balance)", className="num")),
             html.Td(s.unit, className="unit"),
             html.Td(s.valid, className="unit"),
-            html.Td(dcc.Input(id=_id("spread", s.name), value="" if s.spread is None else f"{s.spread:.4g}",
-                              type="text", debounce=True, className="num", placeholder="fixed",
+            html.Td(dcc.Input(id=_id("spread", s.name),
+                              value="" if s.spread is None else format(s.spread, SPREAD_FORMAT), type="text",
+                              debounce=True, className="num", placeholder="fixed",
                               style={"width": "80px"})
                     if s.editable else ""),
             html.Td(spread_label, className="unit"),

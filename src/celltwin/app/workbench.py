@@ -40,6 +40,8 @@ DRIVER_SAMPLES = 1000
 REFIT_SHARE = 0.01
 #: structural KPIs shown besides the scenario's specified outputs and the cell's performance
 KPIS = ("m_dry", "h_cal", "eps_cal", "rho_cal")
+#: how the page shows a setting's value and spread; an entry equal to what is shown is no edit
+VALUE_FORMAT, SPREAD_FORMAT = ".6g", ".4g"
 PERFORMANCE = ("capacity", "energy_density")
 
 
@@ -190,13 +192,14 @@ class Workbench:
     def _one(self, out: Edits, kind: str, row: Setting, raw: Any) -> None:
         if kind == "value":
             v = parse_number(row.name, raw, row.unit, row.valid)
-            if v != row.value:
+            if v not in (row.value, float(format(row.value, VALUE_FORMAT))):
                 self.base.varied({row.name: v})  # the catalog's check and message
                 out.values[row.name] = v
             return
         unit = row.unit if row.spread_kind == "std" else "1"
         v = parse_number(f"{row.spread_kind} of {row.name}", raw, unit, "[0, inf)")
-        if v == (row.spread if row.spread is not None else 0.0):
+        shown = 0.0 if row.spread is None else row.spread
+        if v in (shown, float(format(shown, SPREAD_FORMAT))):
             return
         if v == 0:
             out.fix.append(row.name)
