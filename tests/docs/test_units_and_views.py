@@ -69,3 +69,16 @@ def test_docs_cli_lists_every_exit_code():
     text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
     for code, meaning in EXIT_CODES.items():
         assert f"| {code} | " in text and meaning.split(" (")[0].split(":")[-1].strip() in text
+
+
+def test_cell_results_and_discharge_curves_know_their_units(sc):
+    from celltwin.cellmodel.halfcell import DISCHARGE_UNITS, RESULT_UNITS
+
+    for name in ("capacity", "energy_density", "mean_voltage", "capacity_theoretical"):
+        assert RESULT_UNITS[name] == sc.catalog[name].unit  # the cell's numbers are in the catalog's units
+    assert DISCHARGE_UNITS["capacity"] == sc.catalog["capacity"].unit
+    sample = {"L_p": [48.5e-6], "eps": [0.315], "X_AM": [0.58], "kappa_s_eff": [10.0], "tau_e": [2.5],
+              "i_app": [10.0]}  # SI: the reference structure at 1 mA/cm^2
+    result = sc.cell_container().cell().solve(sample)
+    assert result.values["capacity"].iloc[0] == pytest.approx(2.0, rel=0.15)
+    assert set(result.units) == set(result.values.columns) and result.units["energy"] == "mW*h/cm^2"

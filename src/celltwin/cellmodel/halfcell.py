@@ -57,6 +57,11 @@ OPTIONAL_COLUMNS = ("R_p", "a_s")
 OUTPUT_VARIABLES = ["Voltage [V]", "Discharge capacity [A.h]", "Discharge energy [W.h]"]
 #: 1 A h/m^2 = 0.1 mA h/cm^2
 AH_PER_M2_TO_MAH_PER_CM2 = 0.1
+#: Units of the columns of a half-cell batch result (:class:`CellResult` ``values``)
+RESULT_UNITS = {"capacity": "mA*h/cm^2", "energy": "mW*h/cm^2", "mean_voltage": "V", "energy_density": "W*h/L",
+                "capacity_theoretical": "mA*h/cm^2"}
+#: Units of the columns of a discharge curve (:meth:`HalfCell.discharge_curves`)
+DISCHARGE_UNITS = {"time_s": "s", "capacity": "mA*h/cm^2", "voltage": "V"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class CellResult:
 
     values: pd.DataFrame
     failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["index", "reason"]))
+    units: dict[str, str] = field(default_factory=dict)  # unit of each column of ``values``
 
     @property
     def failure_count(self) -> int:
@@ -318,10 +324,11 @@ class HalfCell:
             })
         bad = (reasons != "").to_numpy()
         failures = pd.DataFrame({"index": np.flatnonzero(bad), "reason": reasons[bad].to_list()})
-        return CellResult(values, failures)
+        return CellResult(values, failures, {c: RESULT_UNITS[c] for c in values.columns})
 
     def discharge_curves(self, samples: Mapping) -> list[pd.DataFrame]:
-        """Full discharge curves: time (s), capacity (mAh/cm^2) and voltage (V) per sample."""
+        """Full discharge curves: time (s), capacity (mAh/cm^2) and voltage (V) per sample
+        (:data:`DISCHARGE_UNITS`)."""
         df = self._frame(samples)
         reasons = self.problems(df)
         if (reasons != "").any():

@@ -137,7 +137,9 @@ class Study:
     @property
     def discharge_units(self) -> dict[str, str]:
         """Units of the columns of ``discharge`` (the cell model's curve: time, capacity, voltage)."""
-        return {"time_s": "s", "capacity": self.scenario.catalog["capacity"].unit, "voltage": "V"}
+        from ...cellmodel.halfcell import DISCHARGE_UNITS
+
+        return dict(DISCHARGE_UNITS)
 
     def __repr__(self) -> str:
         return (f"Study({self.scenario.name!r}: {len(self.samples)} samples, {self.n_valid} valid, seed {self.seed}; "
