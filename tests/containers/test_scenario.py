@@ -268,4 +268,5 @@ def test_structure_outputs_where_the_lines_meet():
             "m_cell", "capacity_balanced"} <= set(chosen)
     assert not {"cathode.h_wet", "anode.rho_slurry", "cathode.rho_dry"} & set(chosen)  # intermediates of a line
     assert chosen == [o for o in structural if o in chosen]                            # in the chain's order
+    assert sc.structure_outputs(structural, keep=("cathode.rho_cal",)) == [o for o in chosen if o != "anode.rho_cal"]
     assert scenario().structure_outputs(["h_wet", "m_dry"]) == ["h_wet", "m_dry"]       # one line: all

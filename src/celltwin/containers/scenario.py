@@ -98,12 +98,12 @@ class ElectrodeScenario(Scenario):
         """The structural ``outputs`` a study's process -> structure stage analyses. One line: all.
         With lines: where the lines meet (each line's outputs that the steps after the lines or
         the cell model read), the outputs of those steps, and each line's ``keep`` names (the
-        structure -> performance stage's inputs), not every intermediate of both lines."""
+        structure -> performance stage's inputs, qualified or not), not every intermediate of both lines."""
         if not self.lines:
             return list(outputs)
         containers = self.containers()
         read = {p for c in containers if not isinstance(c, LineContainer) for p in c.inputs()}
-        kept = {qualified(line, k) for line in self.lines for k in keep}
+        kept = set(keep) | {qualified(line, k) for line in self.lines for k in keep}  # line's or already qualified
         own = {p for c in containers if isinstance(c, LineContainer) for p in c.outputs()}
         varying, before = set(self.uncertain), set()  # what an uncertain input reaches (the rest is constant)
         while varying != before:  # steps may be listed in any order
