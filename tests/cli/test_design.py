@@ -107,3 +107,13 @@ def test_yield_names_the_window_that_binds_and_its_drivers():
     why = json.loads(r.stdout)["explanation"]
     assert why and all("of the samples in this window" in line for line in why)
     assert any(line.startswith("m_dry") and "x_solids" in line for line in why)
+
+
+def test_an_unreachable_target_with_json_prints_the_closest_point_and_exits_3():
+    r = runner.invoke(app, ["inverse", "reference-cathode", "--target", "m_dry=30", "--free", "V_dot=600:800",
+                            "--json"])
+    assert r.exit_code == 3
+    data = json.loads(r.stdout)
+    assert data["reachable"] is False and data["V_dot"] == pytest.approx(800.0) and data["at_bound"] == ["V_dot"]
+    assert data["m_dry"] == pytest.approx(16.4534, rel=1e-4)  # the closest m_dry, at V_dot's upper bound
+    assert "closest is 16.4534 mg/cm^2" in data["message"] and r.stderr.startswith("error: ")

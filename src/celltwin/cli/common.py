@@ -177,6 +177,9 @@ def working(message: str) -> Iterator[None]:
     (an optimiser: its number of steps is not known in advance)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    if not err.is_terminal:  # a log or a pipe: a spinner leaves only blank lines there
+        yield
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
         bar.add_task(message, total=None)

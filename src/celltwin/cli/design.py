@@ -118,7 +118,12 @@ def inverse_cmd(
         at_bound = design.process.at_bound
     else:
         with working("inverse run"):
-            res = inverse(sc, equal, box, rtol=rtol)
+            try:
+                res = inverse(sc, equal, box, rtol=rtol)
+            except UnreachableTargetError as exc:  # --json: the closest point found, then the error line
+                if as_json and exc.result is not None:
+                    print_json({**exc.result.flat(), "message": str(exc)})
+                raise
         flat, at_bound = res.flat(), res.at_bound
         rows = [(k, v) for k, v in res.settings.items()]
         rows += [(f"achieved {k}", v) for k, v in res.achieved.items()]
