@@ -107,3 +107,10 @@ def test_tolerance_plot_has_plain_log_ticks(tmp_path):
     labels = [t.get_text() for t in ax.xaxis.get_ticklabels(which="both") if t.get_text()]
     plt.close(fig)
     assert "2" in labels and "5" in labels and not any("10^" in x or "×" in x or "times" in x for x in labels)
+
+
+def test_tolerance_result_shows_itself_briefly():
+    res = production_tolerances(only_v_dot(7.0), ["m_dry=20+-1%"], parameters=["V_dot"], n=200, seed=1)
+    assert repr(res) == "ToleranceResult(1 parameters for yield >= 99 %: joint factor 0, yield now 0.0 %)"
+    page = res._repr_html_()
+    assert "cm^3/h" in page and "<li>nominal m_dry = 14.3" in page

@@ -108,6 +108,18 @@ class ToleranceResult:
             lines += [f"  {b.sentence()}" for b in self.binding]
         return lines
 
+    def __repr__(self) -> str:
+        return (f"ToleranceResult({len(self.table)} parameters for yield >= {100 * self.target:g} %: joint factor "
+                f"{self.joint_factor:.3g}, yield now {100 * self.yield_scenario.p_in:.1f} %)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        cols = ["unit", "std", "alone_std", "with_others_std", "joint_std", "yield_if_exact_%"]
+        why = "".join(f"<li>{html.escape(line.strip())}</li>" for line in self.explain())
+        return (f"<b>{html.escape(repr(self))}</b>" + self.table[cols].to_html(float_format=lambda v: f"{v:.4g}")
+                + (f"<ul>{why}</ul>" if why else ""))
+
     def plot(self, path: str | Path) -> Path:
         """The variance budget as a PNG: allowed vs current relative spread, and the shares."""
         try:
