@@ -37,9 +37,9 @@ def dem_drying_cmd(
     seed: int = typer.Option(1, "--seed", help="seed of the random particle placement"),
     drying_rate: float | None = typer.Option(None, "--drying-rate",
                                              help="solvent evaporation rate, g/(m^2 s) (default 1.0)"),
-    side: float | None = typer.Option(None, "--side", help="edge of the periodic cell, µm (default 40)"),
+    side: float | None = typer.Option(None, "--side", help="edge of the periodic cell, µm (default 25)"),
     plate_speed: float | None = typer.Option(None, "--plate-speed",
-                                             help="numerical film-surface speed, mm/s (default 0.2)"),
+                                             help="numerical film-surface speed, mm/s (default 0.5)"),
     as_json: bool = typer.Option(False, "--json", help="print the run as JSON (no plate curve)"),
     output: str | None = typer.Option(None, "-o", "--output", help="JSON with the run and its plate-pressure curve"),
 ):

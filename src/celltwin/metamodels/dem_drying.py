@@ -55,7 +55,7 @@ GRAVITY = 9.81
 class DemSettings:
     """Material, process and numerical settings of one DEM drying run (units in the comments)."""
 
-    side: float = 30.0                  # µm, requested edge of the square periodic cell
+    side: float = 25.0                  # µm, requested edge of the square periodic cell
     median_radius: float = 5.5          # µm, NMC median radius (seed 004 Table A2: R_p = 5.5 µm)
     log_std: float = 0.25               # 1, log-normal spread of the NMC radius
     n_classes: int = 5                  # PSD classes (seed 004: five)
@@ -70,7 +70,7 @@ class DemSettings:
     surface_tension: float = 40.8       # mN/m, NMP at 20-25 °C
     contact_angle: float = 0.0          # degrees, NMP wets NMC and carbon
     drying_rate: float = 1.0            # g/(m^2 s), solvent evaporation rate of the first drying stage
-    plate_speed: float = 0.2            # mm/s, numerical speed of the film surface (time compression)
+    plate_speed: float = 0.5            # mm/s, numerical speed of the film surface (time compression)
     density_scale: float = 1.0e4        # 1, mass scaling (see module docstring)
     check_every: int = 200              # steps between plate-pressure checks
     relax_checks: int = 100             # most checks of the unloading after the stop
