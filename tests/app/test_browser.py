@@ -135,7 +135,8 @@ def test_page_whatif_and_inverse(server, browser, tmp_path):
     browser.find_element(By.ID, "solve").click()
     wait.until(ec.presence_of_element_located((By.ID, "inverse-q_L")))
     assert text(browser, By.ID, "inverse-status").startswith("reached")
-    assert 84 < float(text(browser, By.ID, "inverse-q_L")) < 110
+    found = float(text(browser, By.ID, "inverse-q_L"))
+    assert 84 < found < 110
 
     wait.until(lambda d: d.find_element(By.ID, "drivers-graph").find_elements(By.CLASS_NAME, "hm"))
     folder = Path(os.environ.get("CELLTWIN_ARTIFACTS") or tmp_path)
@@ -145,3 +146,9 @@ def test_page_whatif_and_inverse(server, browser, tmp_path):
     assert browser.save_screenshot(str(folder / "app.png"))
     if os.environ.get("CELLTWIN_SCREENSHOT_DOCS"):
         shutil.copy(folder / "app.png", Path(__file__).parents[2] / "docs" / "app.png")
+
+    enter(setting(browser, "nominal", "w_AM"), "0.94")  # back in range, then the settings found applied
+    wait.until(lambda d: not d.find_element(*error).text)
+    browser.find_element(By.ID, "apply").click()
+    wait.until(lambda d: abs(float(d.find_element(By.ID, "nominal-rho_cal").text) - 3.0) < 1e-4)
+    assert float(setting(browser, "nominal", "q_L").get_attribute("value")) == pytest.approx(found, rel=1e-5)

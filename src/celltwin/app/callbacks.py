@@ -123,19 +123,29 @@ def register(app, registry: Registry, runs_store: str | Path | None = None) -> N
             return no_update, f"export refused: {exc}"
         return {"content": wb.to_toml(sc), "filename": f"{sc.name}-edited.toml"}, "exported the edited scenario"
 
-    @app.callback(Output("inverse-result", "children"), Input("solve", "n_clicks"), State("target-name", "value"),
-                  State("target-value", "value"), State("free", "value"), State("scenario-key", "value"), *fields,
-                  prevent_initial_call=True)
+    @app.callback(Output("inverse-result", "children"), Output("inverse-found", "data"), Output("apply", "disabled"),
+                  Input("solve", "n_clicks"), State("target-name", "value"), State("target-value", "value"),
+                  State("free", "value"), State("scenario-key", "value"), *fields, prevent_initial_call=True)
     def solve(_, target, value, free, key, ids, values, spread_ids, spreads):
         try:
             wb, _edits, sc = _current(registry, key, ids, values, spread_ids, spreads)
             if not isinstance(target, str):
-                return html.P("choose a target output", className="error")
+                return html.P("choose a target output", className="error"), None, True
             with wb.lock:
                 res = wb.inverse(sc, {target: value}, list(free or []))
         except CelltwinError as exc:
-            return html.P(str(exc), className="error")
-        return _inverse_table(res, sc, html)
+            return html.P(str(exc), className="error"), None, True
+        return _inverse_table(res, sc, html), res.settings, not res.reachable
+
+    @app.callback(Output({"type": "nominal", "name": ALL}, "value", allow_duplicate=True), Input("apply", "n_clicks"),
+                  State("inverse-found", "data"), State({"type": "nominal", "name": ALL}, "id"),
+                  State({"type": "nominal", "name": ALL}, "value"), prevent_initial_call=True)
+    def apply(_, found, ids, values):
+        """The settings found go into the fields, where the update checks them like any entry."""
+        if not isinstance(found, dict):
+            raise PreventUpdate
+        return [format(found[i["name"]], ".10g") if isinstance(found.get(i["name"]), int | float) else v
+                for i, v in zip(ids, values, strict=True)]
 
     @app.callback(Output("exact-result", "children", allow_duplicate=True), Input("exact-run", "n_clicks"),
                   State("exact-samples", "value"), State("scenario-key", "value"), *fields, prevent_initial_call=True)

@@ -90,8 +90,9 @@ def page(registry: Registry):
                       dcc.Input(id="target-value", type="text", placeholder="value (catalog unit)", debounce=False,
                                 className="num", style={"width": "140px"}),
                       dcc.Dropdown(id="free", multi=True, placeholder="free settings", className="pick wide"),
-                      html.Button("solve", id="solve")], className="row"),
-            dcc.Loading(html.Div(id="inverse-result")),
+                      html.Button("solve", id="solve"),
+                      html.Button("apply the settings found", id="apply", disabled=True)], className="row"),
+            dcc.Loading(html.Div(id="inverse-result")), dcc.Store(id="inverse-found"),
         ], className=section),
         html.Div([
             html.H2("Exact P2D Monte Carlo"),
