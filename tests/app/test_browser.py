@@ -142,7 +142,7 @@ def test_page_whatif_and_inverse(server, browser, tmp_path):
     folder = Path(os.environ.get("CELLTWIN_ARTIFACTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     height = browser.execute_script("return document.body.scrollHeight")
-    browser.set_window_size(1500, min(int(height) + 40, 4000))
+    browser.set_window_size(1500, min(int(height) + 300, 4000))
     assert browser.save_screenshot(str(folder / "app.png"))
     if os.environ.get("CELLTWIN_SCREENSHOT_DOCS"):
         shutil.copy(folder / "app.png", Path(__file__).parents[2] / "docs" / "app.png")

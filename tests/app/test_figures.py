@@ -34,3 +34,4 @@ def test_drivers_heatmap_shows_the_indices(wb):
     i = list(heat.y).index("q_L")
     assert heat.z[i][j] == S.loc["q_L", "eps_cal"]
     assert all("Q² " in x for x in heat.x)
+    assert not any(t == "-0.00" for row in heat.text for t in row)

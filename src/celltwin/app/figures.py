@@ -94,9 +94,17 @@ def drivers_figure(result: SensitivityResult | None):
     labels = [f"{o}<br>Q² {result.validation[o]['Q2']:.4f}" if o in result.validation else o for o in outputs]
     z = table.to_numpy(dtype=float)
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=list(table.index), zmin=0, zmax=1, colorscale="Blues",
-                               text=[[f"{v:.2f}" if np.isfinite(v) else "" for v in row] for row in z],
+                               text=[[_two(v) for v in row] for row in z],
                                texttemplate="%{text}", colorbar=dict(title="S")))
     fig.update_layout(title=dict(text="Main drivers: ANCOVA index S (share of each KPI's variance; seed 004 eqs. 4-7)",
                                  font=dict(size=13)), height=90 + 34 * len(table.index),
                       margin=dict(l=80, r=10, t=40, b=60), yaxis_autorange="reversed")
     return fig
+
+
+def _two(v: float) -> str:
+    """Two decimals, no "-0.00" (an index that is zero up to its estimation noise)."""
+    if not np.isfinite(v):
+        return ""
+    text = f"{v:.2f}"
+    return "0.00" if text == "-0.00" else text
