@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import catches, console, load_scenario
+from .common import catches, console, load_scenario, working
 
 app = typer.Typer()
 
@@ -23,8 +23,9 @@ def bpx_cmd(scenario: str = typer.Argument(..., help="built-in scenario name or 
     from ..analysis.design.targets import with_targets
     from ..cellmodel.bpx import scenario_bpx
 
-    sc = with_targets(load_scenario(scenario))
-    path, values = scenario_bpx(sc, output, sample=sample)
+    with working("the electrode through the chain, written as BPX"):
+        sc = with_targets(load_scenario(scenario))
+        path, values = scenario_bpx(sc, output, sample=sample)
     record = {"path": str(path), "sample": sample, **{k: values[k] for k in ("h_cal", "eps_cal", "X_AM")}}
     if as_json:
         sys.stdout.write(json.dumps(record, indent=1) + "\n")

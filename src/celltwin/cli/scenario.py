@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..platform.errors import ParameterError
-from .common import catches, console, err, load_scenario, print_json, print_table
+from .common import catches, console, err, load_scenario, print_json, print_table, working
 
 app = typer.Typer()
 
@@ -21,9 +21,10 @@ def scenarios_cmd(as_json: bool = typer.Option(False, "--json", help="print a JS
     from ..platform.scenario import builtin_scenarios
 
     rows = []
-    for name in builtin_scenarios():
-        sc = ElectrodeScenario.load(name)
-        rows.append({"name": name, "chain": sc.chain_steps, "cell": sc.cell, "description": sc.description})
+    with working("loading the built-in scenarios"):
+        for name in builtin_scenarios():
+            sc = ElectrodeScenario.load(name)
+            rows.append({"name": name, "chain": sc.chain_steps, "cell": sc.cell, "description": sc.description})
     if as_json:
         print_json(rows)
         return
@@ -68,9 +69,10 @@ def chain_cmd(scenario: str = typer.Argument(..., help="built-in scenario name o
     parameters, is printed as a warning on stderr."""
     from ..analysis.design.targets import with_targets
 
-    sc = with_targets(load_scenario(scenario, set_))
-    chain = sc.build_chain()
-    values = dict(chain.evaluate(sc.nominal()))
+    with working("the nominal chain and cell model"):
+        sc = with_targets(load_scenario(scenario, set_))
+        chain = sc.build_chain()
+        values = dict(chain.evaluate(sc.nominal()))
     for note in sc.report_notes(chain):
         err.print(f"[yellow]warning:[/] {escape(note['message'])}", soft_wrap=True)
     if as_json:
@@ -96,5 +98,6 @@ def graph_cmd(scenario: str = typer.Argument(..., help="built-in scenario name o
     from ..report.chain_graph import draw
 
     sc = load_scenario(scenario)
-    path = draw(sc.build_chain(), output, title=f"{sc.name}: process chain")
+    with working("drawing the chain"):
+        path = draw(sc.build_chain(), output, title=f"{sc.name}: process chain")
     console.print(f"wrote {path}")

@@ -30,8 +30,9 @@ def structure_cmd(porosity: float = typer.Option(..., "--porosity", help="eps_ca
 
     for _, message in structure_problems(porosity, {"X_AM": x_am, "X_CBD": x_cbd}, radius=radius * 1e-6):
         raise ParameterError(message, parameter="porosity")
-    model = load_surrogate(surrogate)
-    values = {k: float(v) for k, v in model(porosity, x_cbd, radius, extrapolation="warn").items()}
+    with working("effective properties from the structure surrogate"):
+        model = load_surrogate(surrogate)
+        values = {k: float(v) for k, v in model(porosity, x_cbd, radius, extrapolation="warn").items()}
     out = {"surrogate": model.name, "in_design_space": bool(model.inside(porosity, x_cbd, radius)),
            "design_space": model.design_space(), **values,
            "tau_e_bruggeman": float(bruggeman_tortuosity(porosity))}
