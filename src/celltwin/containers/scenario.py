@@ -105,7 +105,7 @@ class ElectrodeScenario(Scenario):
         read = {p for c in containers if not isinstance(c, LineContainer) for p in c.inputs()}
         kept = set(keep) | {qualified(line, k) for line in self.lines for k in keep}  # line's or already qualified
         own = {p for c in containers if isinstance(c, LineContainer) for p in c.outputs()}
-        varying, before = set(self.uncertain), set()  # what an uncertain input reaches (the rest is constant)
+        varying, before = set(self.uncertain), set[str]()  # what an uncertain input reaches (the rest is constant)
         while varying != before:  # steps may be listed in any order
             before = set(varying)
             varying |= {p for c in containers if varying & set(c.inputs()) for p in c.outputs()}
@@ -119,13 +119,15 @@ class ElectrodeScenario(Scenario):
     @classmethod
     def load_line(cls, name: str, table: Mapping[str, Any], base: Path | None) -> ElectrodeScenario:
         """A line with ``q_AM`` from the library when its active material is named and has a capacity."""
-        table = copy.deepcopy(dict(table)) if isinstance(table, Mapping) else table
-        am = table.get("materials", {}).get("AM") if isinstance(table, Mapping) else None
+        if not isinstance(table, Mapping):
+            return cast(ElectrodeScenario, super().load_line(name, table, base))  # refused there, naming the table
+        raw: dict[str, Any] = copy.deepcopy(dict(table))
+        am = raw.get("materials", {}).get("AM")
         if isinstance(am, str):
             capacity = specific_capacity(am)
             if capacity is not None:
-                table.setdefault("parameters", {}).setdefault("q_AM", {"value": capacity, "unit": CAPACITY_UNIT})
-        return cast(ElectrodeScenario, super().load_line(name, table, base))
+                raw.setdefault("parameters", {}).setdefault("q_AM", {"value": capacity, "unit": CAPACITY_UNIT})
+        return cast(ElectrodeScenario, super().load_line(name, raw, base))
 
     @classmethod
     def expand(cls, data: dict[str, Any], base: Path | None) -> dict[str, Any]:

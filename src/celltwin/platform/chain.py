@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -289,7 +290,8 @@ class LineContainer(Container):
             raise AttributeError(attr)
         return getattr(self.inner, attr)
 
-    def _own(self, values: Arrays) -> dict[str, np.ndarray]:
+    def _own(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """This line's values, by the names the wrapped container knows."""
         cut = len(self.line) + 1
         return {k[cut:]: v for k, v in values.items() if k.startswith(self.line + ".")}
 

@@ -349,8 +349,8 @@ class Scenario:
         if self.balance:
             others = [w for w in self.balance_group(self.components) if w != self.balance]
             values[self.balance] = 1.0 - sum(values[w] for w in others)
-        for name, others in self.line_balances.items():
-            values[name] = 1.0 - sum(values[w] for w in others)
+        for name, group in self.line_balances.items():
+            values[name] = 1.0 - sum(values[w] for w in group)
         return values
 
     def nominal(self) -> dict[str, float]:
