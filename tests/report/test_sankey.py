@@ -33,7 +33,7 @@ def test_figure_orders_nodes_by_domain_and_keeps_values():
     t = fig.data[0]
     labels = list(t.node.label)
     assert labels[:3] == ["w_AM", "x_solids", "q_L"]
-    assert "m_dry [mg/cm^2]" in labels and labels[-2:] == ["capacity", "energy_density"]
+    assert "m_dry [mg/cm²]" in labels and labels[-2:] == ["capacity", "energy_density"]
     assert sum(t.link.value) == pytest.approx(0.3 + 0.6 + 0.7 + 0.02 + 0.2 + 0.75 + 0.25 + 0.76 + 0.24)
 
 
@@ -79,5 +79,5 @@ def test_study_figure_draws_the_cell_inputs_and_what_they_drive():
     labels = [label.split(" [")[0] for label in t.node.label]
     assert "h_cal" not in labels
     assert {"w_AM", "x_solids", "q_L", "m_dry", "rho_cal", "capacity", "energy_density"} == set(labels)
-    assert "m_dry [mg/cm^2]" in t.node.label
+    assert "m_dry [mg/cm²]" in t.node.label
     assert len(t.link.value) == 9  # as links(INDICES): w_CA's and the negative flow dropped

@@ -59,21 +59,29 @@ def draw(chain: ProcessChain, path: str | Path, title: str = "") -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    layers = max(d["layer"] for _, d in g.nodes(data=True)) + 1
-    fig, ax = plt.subplots(figsize=(max(10, 1.6 * layers), 8))
+    # Sized for a report page (about 14 in wide shown at ~1100 px): labels stay >= 10 pt there.
+    # Parameter names sit below their dots on a white ground, container names inside their boxes.
+    tallest = max(sum(1 for _, d in g.nodes(data=True) if d["layer"] == k)
+                  for k in {d["layer"] for _, d in g.nodes(data=True)})
+    fig, ax = plt.subplots(figsize=(14, max(6.5, 0.62 * tallest)))
     containers = [n for n in g if g.nodes[n]["kind"] == "container"]
     params = [n for n in g if g.nodes[n]["kind"] != "container"]
-    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=8, edge_color="#999999", width=0.6,
-                           node_size=900)
+    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=9, edge_color="#b0b0b0", width=0.7,
+                           node_size=700)
     nx.draw_networkx_nodes(g, pos, nodelist=params, node_color=[_colour(chain, n) for n in params],
-                           node_size=500, ax=ax)
+                           node_size=140, ax=ax)
     nx.draw_networkx_nodes(g, pos, nodelist=containers, node_color=DOMAIN_COLOURS["container"],
-                           node_shape="s", node_size=1800, edgecolors="#333333", ax=ax)
-    nx.draw_networkx_labels(g, pos, font_size=7, ax=ax)
+                           node_shape="s", node_size=3300, edgecolors="#333333", ax=ax)
+    below = {n: (x, y - 0.035) for n, (x, y) in pos.items() if n in params}
+    nx.draw_networkx_labels(g, below, labels={n: n for n in params}, font_size=10, ax=ax,
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8),
+                            verticalalignment="top")
+    nx.draw_networkx_labels(g, pos, labels={n: n for n in containers}, font_size=10, font_weight="bold", ax=ax)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=d) for d, c in DOMAIN_COLOURS.items()
                if d != "unknown"]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False)
-    ax.set_title(title or "process chain")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), fontsize=10,
+              frameon=False)
+    ax.set_title(title or "process chain", fontsize=13)
     ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=150 if suffix == ".png" else None)

@@ -17,6 +17,7 @@ import pandas as pd
 from ..analysis.uq.study import CELL_INPUTS
 from ..platform.errors import MissingDependencyError
 from .style import DOMAIN_COLOURS as COLORS
+from .style import unit_label
 
 COLUMNS = {"formulation": 0, "raw-material": 0, "process": 0, "structural": 1,
            "battery-model": 2, "performance": 3}
@@ -58,7 +59,7 @@ def figure(flows: pd.DataFrame, domains: Mapping[str, str], *, title: str = "", 
     names = _nodes(flows, domains)
     pos = {n: i for i, n in enumerate(names)}
     domain = [domains.get(n, "process") for n in names]
-    label = [f"{n} [{units[n]}]" if units.get(n) not in (None, "", "1") else n for n in names]
+    label = [f"{n} [{unit_label(units[n])}]" if units.get(n) not in (None, "", "1") else n for n in names]
     link_color = [_rgba(COLORS.get(domains.get(s, "process"), "#999999"), 0.35) for s in flows["source"]]
     trace = go.Sankey(
         arrangement="snap", valueformat=".2f",

@@ -69,7 +69,8 @@ def test_statistics_and_eq17_correlation(study):
     valid = study.samples[study.samples["valid"]]
     assert study.n_valid == len(valid) > 100
     stats = study.statistics
-    assert list(stats.columns) == ["mean", "std"] + [f"q{round(100 * q):02d}" for q in QUANTILES]
+    assert list(stats.columns) == ["mean", "std"] + [f"q{round(100 * q):02d}" for q in QUANTILES] + ["unit"]
+    assert stats.loc["m_dry", "unit"] == "mg/cm^2" and stats.loc["capacity", "unit"] == study.units["capacity"]
     assert stats.loc["m_dry", "mean"] == pytest.approx(valid["m_dry"].mean())
     assert stats.loc["m_dry", "q50"] == pytest.approx(valid["m_dry"].median())
     assert "rho_AM" not in stats.index  # fixed inputs are not statistics
@@ -163,7 +164,7 @@ def test_study_holds_result_objects(study):
 def test_progress_reports_every_stage(study, progress_calls):
     stages = list(dict.fromkeys(stage for stage, _, _ in progress_calls))
     assert stages == ["Monte Carlo through the chain and half-cell", "ANCOVA: process -> structure (nested chain)",
-                      "PCE + ANCOVA: structure -> performance"]
+                      "PCE + ANCOVA: structure -> performance", "bootstrap intervals and convergence of the indices"]
     mc = [(done, total) for stage, done, total in progress_calls if stage == stages[0]]
     assert mc[0] == (0, 120) and mc[-1] == (120, 120)
     assert all(b >= a for (a, _), (b, _) in zip(mc, mc[1:], strict=False))

@@ -44,11 +44,11 @@ from ...platform.chain import ProcessChain
 from ...platform.errors import ExtrapolationWarning, ParameterError
 from ...platform.execution import check_scheduler
 from ...platform.scenario import Scenario
-from ...platform.units import convert
 from ..design.targets import with_targets
+from .discharge import sampled_curves, study_band
 from .rates import rate_sensitivity
 from .sampling import Propagation, monte_carlo, preflight
-from .sensitivity import SensitivityResult, ancova
+from .sensitivity import SensitivityResult, ancova, bootstrap, convergence
 
 CELL_INPUTS = ("w_AM", "w_CA", "m_dry", "rho_cal")
 """Structural parameters that carry the cell model's spread (seed 004, eq. 17; w_PB = 1 - w_AM - w_CA)."""
@@ -59,6 +59,10 @@ CHUNK = 100
 """Monte Carlo samples per chain call (the unit of progress)."""
 MAX_REJECTED = 0.5
 """A study whose pilot run rejects more than this share of samples is refused before it runs."""
+BOOTSTRAP = 50
+"""Bootstrap replicates of the indices of the cell inputs, the specified and the performance outputs."""
+BAND_CURVES = 100
+"""Monte Carlo cells discharged for the spread band of the discharge curve."""
 
 StudyProgress = Callable[[str, int, int], None]
 """A progress callback: ``(stage description, done, total)``."""
@@ -112,6 +116,13 @@ class Study:
     """Validity limits met on the way (rejected samples, doubtful settings), as records."""
     rates: pd.DataFrame | None = None
     """Structure -> performance indices per current density (``[study] current_densities``)."""
+    index_intervals: pd.DataFrame | None = None
+    """Bootstrap intervals of the indices (stage, output, input, S, S_low, S_high, S_boot_std, n_boot)."""
+    index_convergence: pd.DataFrame | None = None
+    """The indices refitted on growing subsamples (stage, output, input, n, S, Q2, degree)."""
+    discharge_band: pd.DataFrame | None = None
+    """Capacity quantiles (5/50/95 %) at each voltage over ``band_curves`` Monte Carlo cells."""
+    band_curves: int = 0
 
     # -- views ----------------------------------------------------------------------
     @property
@@ -243,6 +254,9 @@ class Study:
         self.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
         if self.rates is not None:
             self.rates.to_csv(tmp / "sensitivity_rates.csv", index=False)
+        if self.index_intervals is not None:
+            self.index_intervals.to_csv(tmp / "sensitivity_intervals.csv", index=False)
+            self.index_convergence.to_csv(tmp / "sensitivity_convergence.csv", index=False)
         (tmp / "scenario.toml").write_text(self.scenario.to_toml())
         records = {}
         for writer in ARTIFACTS:
@@ -439,7 +453,7 @@ def _run(sc, chain, process, n, seed, report, cell_inputs, performance, schedule
     clock = time.perf_counter()
     frame = mc.frame
     valid = frame[frame["valid"]]
-    statistics = summary_statistics(valid, [c for c in frame.columns if c in sc.catalog])
+    statistics = summary_statistics(valid, [c for c in frame.columns if c in sc.catalog], units=mc.units)
     present = [p for p in cell_inputs if p in valid]
     correlation = valid[present].corr()
     timings["statistics"] = time.perf_counter() - clock
@@ -464,6 +478,17 @@ def _run(sc, chain, process, n, seed, report, cell_inputs, performance, schedule
         tables.append(_long(stage_b, "structure-performance"))
         validation.update(stage_b.validation)
         surrogates = dict(stage_b.surrogates)
+    stage = "bootstrap intervals and convergence of the indices"
+    report(stage, 0, 1)
+    clock = time.perf_counter()
+    shown = list(dict.fromkeys([*cell_inputs, *sc.specs]))  # the process -> structure outputs the report shows
+    intervals = [_stage(bootstrap(stage_a, n_boot=BOOTSTRAP, seed=seed, outputs=shown), "process-structure")]
+    converging = [convergence(stage_a, seed=seed, outputs=shown).assign(stage="process-structure")]
+    if outputs:
+        intervals.append(_stage(bootstrap(stage_b, n_boot=BOOTSTRAP, seed=seed), "structure-performance"))
+        converging.append(convergence(stage_b, seed=seed).assign(stage="structure-performance"))
+    timings["index_intervals"] = time.perf_counter() - clock
+    report(stage, 1, 1)
     rates = None
     if outputs and sc.study.get("current_densities"):
         stage = "PCE + ANCOVA per current density"
@@ -471,16 +496,24 @@ def _run(sc, chain, process, n, seed, report, cell_inputs, performance, schedule
         rates = rate_sensitivity(sc, valid, varying, outputs, sc.study["current_densities"], seed,
                                  structure_performance, progress=lambda k, total: report(stage, k, total))
         timings["rates"] = time.perf_counter() - clock
-    discharge = None
+    discharge, band, band_curves = None, None, 0
     if sc.cell:
         clock = time.perf_counter()
         discharge = discharge_curve(sc, chain, nominal)
         timings["discharge_curve"] = time.perf_counter() - clock
+        if discharge is not None:
+            clock = time.perf_counter()
+            band, band_curves = study_band(sc, chain, valid, BAND_CURVES)
+            timings["discharge_band"] = time.perf_counter() - clock
     sensitivity = pd.concat(tables, ignore_index=True)
     return Study(scenario=sc, seed=seed, nominal=nominal, monte_carlo=mc, statistics=statistics,
                  correlation=correlation, sensitivity=sensitivity, validation=validation,
                  cell_distribution=dist, surrogates=surrogates, discharge=discharge, timings=timings,
-                 corrections={c.name: info for c in chain.containers if (info := c.corrections())}, rates=rates)
+                 corrections={c.name: info for c in chain.containers if (info := c.corrections())}, rates=rates,
+                 index_intervals=pd.concat(intervals, ignore_index=True),
+                 index_convergence=pd.concat(converging, ignore_index=True)[
+                     ["stage", "output", "input", "n", "S", "Q2", "degree"]],
+                 discharge_band=band, band_curves=band_curves)
 
 
 def _extrapolation(study: Study, chain: ProcessChain) -> list[dict[str, Any]]:
@@ -541,12 +574,16 @@ def _rejection_warnings(mc: Propagation) -> list[dict[str, Any]]:
     return out
 
 
-def summary_statistics(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
-    """Mean, std and the 1/5/50/95/99 % quantiles of every varying column."""
+def summary_statistics(frame: pd.DataFrame, names: Sequence[str],
+                       units: dict[str, str] | None = None) -> pd.DataFrame:
+    """Mean, std and the 1/5/50/95/99 % quantiles of every varying column; with ``units``, a last
+    ``unit`` column (the catalog unit every number of the row is in)."""
     names = [c for c in names if frame[c].std() > 1e-12 * abs(frame[c].mean())]  # constants drop out
     stats = pd.DataFrame({"mean": frame[names].mean(), "std": frame[names].std()})
     for q in QUANTILES:
         stats[f"q{round(100 * q):02d}"] = frame[names].quantile(q)
+    if units is not None:
+        stats["unit"] = [units.get(c, "") for c in names]
     stats.index.name = "parameter"
     return stats
 
@@ -595,12 +632,15 @@ def structure_performance(valid: pd.DataFrame, inputs: Sequence[str], outputs: S
 
 def discharge_curve(sc: Scenario, chain, nominal: dict[str, float]) -> pd.DataFrame | None:
     """Discharge curve (time_s, capacity, voltage) of the nominal cell, if its container draws one."""
-    cell = chain.container(sc.cell)
-    curves = getattr(cell, "discharge_curves", None)
-    if curves is None:
-        return None
-    values = {p: convert(nominal[p], sc.catalog[p].unit, unit) for p, unit in cell.inputs().items()}
-    return curves(values)[0]
+    curves = sampled_curves(sc, chain, pd.DataFrame([nominal]))
+    return None if curves is None else curves[0]
+
+
+def _stage(table: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """A (output, input)-indexed table as long rows with the stage first."""
+    out = table.reset_index()
+    out.insert(0, "stage", stage)
+    return out
 
 
 def _long(result: SensitivityResult, stage: str) -> pd.DataFrame:
