@@ -26,7 +26,7 @@ def _plain(v: Any) -> Any:
 
 
 def error_body(exc: CelltwinError) -> dict[str, Any]:
-    body = {"error": str(exc)}
+    body: dict[str, Any] = {"error": str(exc)}
     for key in ("parameter", "value", "unit", "valid"):
         v = getattr(exc, key, None)
         body[key] = v if v is None or isinstance(v, str | int | float | bool) else str(v)

@@ -20,8 +20,8 @@ from .workbench import capped
 def _current(registry: Registry, key: Any, ids: list, values: list, spread_ids: list, spreads: list):
     """(workbench, edits, edited scenario) from the fields of the page."""
     wb = registry.get(key)
-    names = [i.get("name") if isinstance(i, dict) else None for i in ids or []]
-    spread_names = [i.get("name") if isinstance(i, dict) else None for i in spread_ids or []]
+    names: list[Any] = [i.get("name") if isinstance(i, dict) else None for i in ids or []]
+    spread_names: list[Any] = [i.get("name") if isinstance(i, dict) else None for i in spread_ids or []]
     edits = wb.edit(dict(zip(names, values or [], strict=False)), dict(zip(spread_names, spreads or [], strict=False)))
     return wb, edits, wb.scenario(edits)
 

@@ -14,7 +14,7 @@ import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..containers.scenario import ElectrodeScenario
 from ..platform.errors import ScenarioError
@@ -68,7 +68,7 @@ class Registry:
             if scenario in builtin_scenarios():
                 self.default = f"builtin:{scenario}"
             else:  # a path given on the command line: trusted, loaded once here
-                self._file = ElectrodeScenario.load(scenario)
+                self._file = cast(ElectrodeScenario, ElectrodeScenario.load(scenario))
                 self.default = f"file:{self._file.name}"
 
     def options(self) -> list[dict[str, str]]:

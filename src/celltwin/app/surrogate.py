@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..metamodels.pce import fit_pce
+from ..metamodels.pce import Surrogate, fit_pce
 from ..platform.chain import ProcessChain
-from ..platform.errors import ExtrapolationWarning, SolverError
+from ..platform.errors import ExtrapolationWarning, ParameterError, SolverError
 from ..platform.scenario import Scenario
 
 #: performance outputs the surrogate replaces (the cell container's discharge results)
@@ -52,7 +52,7 @@ class CellSurrogate:
     inputs: list[str]                          # h_cal, eps_cal, phi_<c> for all components but the last
     components: list[str]
     box: dict[str, tuple[float, float]]        # training box (h_cal in um, the others fractions)
-    pces: dict[str, object]                    # output -> Surrogate (fit_pce)
+    pces: dict[str, Surrogate]                 # output -> its PCE (fit_pce)
     n_train: int
     n_failed: int
     seconds: float
@@ -88,7 +88,7 @@ class CellSurrogate:
         """True for the samples outside the training box (the surrogate extrapolates there)."""
         X = self.coordinates(values)
         lo, hi = (np.array([self.box[k][i] for k in self.inputs]) for i in (0, 1))
-        return ((X < lo) | (X > hi)).any(axis=1)
+        return np.asarray(((X < lo) | (X > hi)).any(axis=1), dtype=bool)
 
     def predict(self, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The performance outputs at the structure ``values`` (NaN where a structure is NaN);
@@ -165,6 +165,8 @@ def fit_cell_surrogate(sc: Scenario, *, n_train: int = TRAIN, seed: int = 2022, 
     """Fit the cell surrogate about ``sc``'s nominal structure (see the module docstring)."""
     import openturns as ot
 
+    if not sc.cell:
+        raise ParameterError(f"scenario {sc.name!r} has no cell model to fit a surrogate of", parameter="cell")
     t0 = time.perf_counter()
     chain = sc.build_chain()
     cell = chain.container(sc.cell)

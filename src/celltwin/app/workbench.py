@@ -137,7 +137,7 @@ class Workbench:
     """One loaded scenario (its ``[targets]`` solved first, as ``celltwin chain`` does) and its chains."""
 
     def __init__(self, scenario: ElectrodeScenario | str, *, samples: int = WHATIF_SAMPLES, seed: int | None = None):
-        self.raw = ElectrodeScenario.resolve(scenario)
+        self.raw = cast(ElectrodeScenario, ElectrodeScenario.resolve(scenario))
         self.base = with_targets(self.raw)
         self.samples = capped("samples", samples, WHATIF_SAMPLES, MAX_SAMPLES)
         self.seed = int(seed if seed is not None else self.base.study["seed"])
