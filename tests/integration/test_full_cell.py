@@ -86,3 +86,13 @@ def test_single_line_scenarios_keep_unqualified_names():
     sc = ct.Scenario.load("graphite-anode")
     assert not sc.lines and sc.catalog.lines == ()
     assert sc.varied({"V_dot": 700.0}).nominal()["V_dot"] == 700.0
+
+
+def test_scenarios_lists_both_lines():
+    r = runner.invoke(app, ["scenarios", "--json"])
+    assert r.exit_code == 0, r.output
+    row = next(x for x in json.loads(r.stdout) if x["name"] == "full-cell")
+    steps = ["mixing", "dispersion", "coating", "drying", "calendering"]
+    assert row["lines"] == {"cathode": steps, "anode": steps}
+    assert row["chain"] == ["assembly", "formation"] and row["cell"] == "full-cell"
+    assert "lines" not in next(x for x in json.loads(r.stdout) if x["name"] == "reference-cathode")

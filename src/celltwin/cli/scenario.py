@@ -24,13 +24,15 @@ def scenarios_cmd(as_json: bool = typer.Option(False, "--json", help="print a JS
     with working("loading the built-in scenarios"):
         for name in builtin_scenarios():
             sc = ElectrodeScenario.load(name)
-            rows.append({"name": name, "chain": sc.chain_steps, "cell": sc.cell, "description": sc.description})
+            rows.append({"name": name, "chain": sc.chain_steps, "cell": sc.cell, "description": sc.description,
+                         **({"lines": {n: line.chain_steps for n, line in sc.lines.items()}} if sc.lines else {})})
     if as_json:
         print_json(rows)
         return
     table = Table("name", "chain", "cell", "description")
     for r in rows:
-        table.add_row(r["name"], " -> ".join(r["chain"]), r["cell"] or "-", r["description"])
+        lines = [f"{n}: {' -> '.join(steps)}" for n, steps in r.get("lines", {}).items()]  # then the steps after them
+        table.add_row(r["name"], "\n".join([*lines, " -> ".join(r["chain"])]), r["cell"] or "-", r["description"])
     print_table(table)
 
 
