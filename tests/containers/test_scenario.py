@@ -270,3 +270,17 @@ def test_structure_outputs_where_the_lines_meet():
     assert chosen == [o for o in structural if o in chosen]                            # in the chain's order
     assert sc.structure_outputs(structural, keep=("cathode.rho_cal",)) == [o for o in chosen if o != "anode.rho_cal"]
     assert scenario().structure_outputs(["h_wet", "m_dry"]) == ["h_wet", "m_dry"]       # one line: all
+
+
+def test_targets_of_two_lines_are_line_qualified():
+    sc = two_lines(scenario={"name": "two", "chain": ["assembly", "formation"]}, parameters=FORMAT,
+                   targets={"np_ratio": 1.1, "free": ["w_CMC"]})
+    assert sc.targets == {"np_ratio": 1.1, "free": ["anode.w_CMC"]}
+    with pytest.raises(ScenarioError, match=r"\[targets\]: .*'cathode.V_dot' or 'anode.V_dot'"):
+        two_lines(scenario={"name": "two", "chain": ["assembly", "formation"]}, parameters=FORMAT,
+                  targets={"np_ratio": 1.1, "free": ["V_dot"]})
+    from celltwin.analysis.design.targets import with_targets
+
+    solved = with_targets(two_lines(scenario={"name": "two", "chain": ["assembly", "formation"]},
+                                    parameters=FORMAT, targets={"np_ratio": 1.1, "free": ["anode.V_dot"]}))
+    assert solved.build_chain().evaluate(solved.nominal())["np_ratio"] == pytest.approx(1.1, rel=1e-4)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ..materials import material
 from ..platform.catalog import qualified
 from ..platform.chain import LineContainer
-from ..platform.errors import ScenarioError, closest
+from ..platform.errors import ParameterError, ScenarioError, closest
 from ..platform.scenario import CellSetting, Scenario, check_keys
 from ..platform.units import convert
 from .formulation import DEFAULT_COMPONENTS, mass_fractions
@@ -160,6 +160,8 @@ class ElectrodeScenario(Scenario):
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, source: str = "", base: Path | None = None) -> ElectrodeScenario:
         sc = cast(ElectrodeScenario, super().from_dict(raw, source=source, base=base))
+        if sc.lines and "targets" in sc.extras:  # names as the scenario knows them: line-qualified
+            sc.extras["targets"] = _qualified_targets(sc.catalog, sc.extras["targets"])
         sc.notes = _density_notes(dict(raw)) + [
             {**note, "parameter": f"{name}.{note['parameter']}", "message": f"{name} line: {note['message']}"}
             for name, line in sc.lines.items() for note in cast(ElectrodeScenario, line).notes]
@@ -241,6 +243,28 @@ def _cell_options(table: Mapping[str, Any], am: str | None, base: Path | None) -
         out["override"] = table["override"]
     if am is not None:
         out["material"] = am
+    return out
+
+
+def _qualified_targets(catalog, table: Mapping[str, Any]) -> dict[str, Any]:
+    """[targets] with every name line-qualified (``anode.V_dot`` for ``V_dot`` when only the anode
+    line has it; a name both lines have is refused naming both)."""
+    def q(name: Any) -> Any:
+        if not isinstance(name, str):
+            return name
+        try:
+            return catalog.qualify(name)
+        except ParameterError as exc:
+            raise ScenarioError(f"[targets]: {exc}", parameter=name, valid=exc.valid) from None
+
+    out = {q(k): v for k, v in table.items() if k != "free"}
+    free = table.get("free")
+    if isinstance(free, Mapping):
+        out["free"] = {q(k): v for k, v in free.items()}
+    elif isinstance(free, list):
+        out["free"] = [q(k) for k in free]
+    elif free is not None:
+        out["free"] = q(free)
     return out
 
 
