@@ -33,6 +33,7 @@ from ..materials import material
 from ..platform.catalog import qualified
 from ..platform.chain import LineContainer
 from ..platform.errors import ParameterError, ScenarioError, closest
+from ..platform.registry import containers as registry
 from ..platform.scenario import CellSetting, Scenario, check_keys
 from ..platform.units import convert
 from .formulation import DEFAULT_COMPONENTS, mass_fractions
@@ -150,6 +151,9 @@ class ElectrodeScenario(Scenario):
                 return data
             options = data.setdefault("containers", {}).setdefault(cell, {})
             given = _cell_options(cell_table, am, base)
+            se = data.get("materials", {}).get("SE")
+            if se is not None and cell in registry and "solid_electrolyte" in registry.get(cell).options:
+                given["solid_electrolyte"] = se  # [materials] SE names the ionic conductor once
             for key, value in given.items():
                 if key in options and options[key] != value:
                     raise ScenarioError(f"[cell] {key} = {value!r} contradicts [containers.{cell}] {key} = "
