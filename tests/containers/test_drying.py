@@ -15,9 +15,15 @@ from celltwin.platform.errors import ParameterError
 ANCHOR = {"anchor_m_wet": 20.5, "anchor_eps_dry": 0.439}
 
 
-def inputs(m_wet_mg):
+def inputs(m_wet_mg, rate=1.0):
     m = np.atleast_1d(np.asarray(m_wet_mg, dtype=float))
-    return {"m_wet": m * 1e-3, "x_solids": np.full(m.shape, 0.7), "rho_solids": np.full(m.shape, 4.31)}
+    return {"m_wet": m * 1e-3, "x_solids": np.full(m.shape, 0.7), "rho_solids": np.full(m.shape, 4.31),
+            "drying_rate": np.broadcast_to(np.asarray(rate, dtype=float), m.shape)}
+
+
+def raw(c, m_wet_mg, rate=1.0):
+    """The metamodel itself at loadings in mg/cm^2 and a drying rate in g/(m^2 s)."""
+    return c.metamodel({"m_wet": np.asarray(m_wet_mg, dtype=float), "drying_rate": rate})
 
 
 def test_given_porosity_by_hand():
@@ -56,8 +62,9 @@ def test_mass_balance_through_drying(m_wet, x_solids, rho_solids, eps):
 # -- porosity = "metamodel" (moved from tests/metamodels/test_drying_container.py) ---------
 def test_unanchored_mode_returns_the_metamodel():
     c = Drying(porosity="metamodel")
+    assert c.inputs()["drying_rate"] == "g/(m^2*s)" and "eps_dry" not in c.inputs()
     out = c.evaluate(inputs([14.2, 20.5, 35.4]))
-    np.testing.assert_allclose(out["eps_dry"], c.metamodel(np.array([14.2, 20.5, 35.4])), rtol=1e-12)
+    np.testing.assert_allclose(out["eps_dry"], raw(c, [14.2, 20.5, 35.4]), rtol=1e-12)
     assert c.anchor_bias() is None and c.bias == 0.0
     m_dry = 20.5e-3 * 0.7
     assert out["h_dry"][1] == pytest.approx(m_dry / (4.31 * (1 - out["eps_dry"][1])), rel=1e-12)
@@ -68,18 +75,20 @@ def test_anchor_reproduces_the_measured_point_and_reports_its_bias():
     out = c.evaluate(inputs(20.5))
     assert out["eps_dry"][0] == pytest.approx(0.439, abs=1e-12)
     info = c.anchor_bias()
-    raw = float(c.metamodel(np.array([20.5]))[0])
-    assert info == {"m_wet": 20.5, "eps_dry_measured": 0.439, "eps_dry_metamodel": raw, "bias": 0.439 - raw}
-    # the correction is a shift: differences between loadings are the DEM's
-    far = c.evaluate(inputs(30.0))["eps_dry"][0]
-    assert far - 0.439 == pytest.approx(float(c.metamodel(np.array([30.0]))[0]) - raw, rel=1e-10)
+    at = float(raw(c, 20.5))
+    assert info == {"m_wet": 20.5, "drying_rate": 1.0, "eps_dry_measured": 0.439, "eps_dry_metamodel": at,
+                    "bias": 0.439 - at}
+    # the correction is a shift: differences between loadings and drying rates are the DEM's
+    far = c.evaluate(inputs(30.0, 1.5))["eps_dry"][0]
+    assert far - 0.439 == pytest.approx(float(raw(c, 30.0, 1.5)) - at, rel=1e-10)
 
 
 def test_metamodel_vectorized_equals_scalar():
     c = Drying(porosity="metamodel", **ANCHOR)
     m = np.linspace(15, 35, 9)
-    vec = c.evaluate(inputs(m))["eps_dry"]
-    scal = [c.evaluate(inputs(v))["eps_dry"][0] for v in m]
+    rate = np.linspace(0.6, 1.9, 9)
+    vec = c.evaluate(inputs(m, rate))["eps_dry"]
+    scal = [c.evaluate(inputs(v, r))["eps_dry"][0] for v, r in zip(m, rate, strict=True)]
     np.testing.assert_allclose(vec, scal, rtol=1e-13)
 
 
@@ -88,6 +97,10 @@ def test_outside_the_design_space_warns_or_raises():
         Drying(porosity="metamodel").evaluate(inputs(50.0))
     with pytest.raises(ParameterError, match="outside the design space"):
         Drying(porosity="metamodel", extrapolation="raise").evaluate(inputs(10.0))
+    with pytest.raises(ParameterError, match=r"drying_rate = 9 .* outside the design space"):
+        Drying(porosity="metamodel", extrapolation="raise").evaluate(inputs(20.0, 9.0))
+    lo, hi = Drying(porosity="metamodel").design_space()["drying_rate"]
+    assert 0 < lo < 1.0 < hi  # g/(m^2 s): the reference drying rate lies inside the design
 
 
 def test_bad_options_are_named():
@@ -102,6 +115,7 @@ def test_bad_options_are_named():
 def test_reference_cathode_on_the_anchored_metamodel_keeps_table_a1():
     sc = ct.Scenario.load("reference-cathode")
     sc.container_options["drying"] = {"porosity": "metamodel", **ANCHOR}
+    assert "drying_rate" in sc.fixed or "drying_rate" in sc.uncertain
     sc.fixed.pop("eps_dry", None)
     sc.uncertain.pop("eps_dry", None)
     chain = sc.build_chain(with_cell=False)

@@ -23,18 +23,20 @@ class Drying(ElectrodeContainer):
     """Drying: m_dry = m_wet * x_solids (eq. 12); h_dry, rho_dry from the porosity (eqs. 13-14).
 
     ``porosity = "given"`` reads eps_dry from the scenario (a measured value);
-    ``porosity = "metamodel"`` predicts it from the wet mass loading with the
-    DEM-backed drying metamodel: ``metamodel`` is ``"builtin"`` (the one fitted to this
-    project's own LAMMPS design, shipped in ``celltwin/metamodels/data``) or the path of
-    a metamodel JSON. ``anchor_m_wet`` (mg/cm^2) and ``anchor_eps_dry`` (fraction) anchor
-    it to a measured point by an additive bias correction, because a small DEM domain is
-    not a production line; :meth:`anchor_bias` reports the correction applied.
+    ``porosity = "metamodel"`` predicts it from the wet mass loading and the drying rate
+    (input ``drying_rate``, g/(m^2 s)) with the DEM-backed drying metamodel: ``metamodel``
+    is ``"builtin"`` (the one fitted to this project's own LAMMPS design, shipped in
+    ``celltwin/metamodels/data``) or the path of
+    a metamodel JSON. The metamodel predicts without a measured point; optionally
+    ``anchor_m_wet`` (mg/cm^2) and ``anchor_eps_dry`` (fraction) anchor it to one by an
+    additive bias correction (evaluated at the reference drying rate of the scenario's
+    ``drying_rate`` input); :meth:`anchor_bias` reports the correction applied.
     ``extrapolation`` = ``"warn"`` or ``"raise"`` outside the design space.
     """
 
     name = "drying"
     options = {"porosity": "given", "metamodel": "builtin", "anchor_m_wet": None, "anchor_eps_dry": None,
-               "extrapolation": "warn"}
+               "anchor_drying_rate": 1.0, "extrapolation": "warn"}
     choices = {"porosity": ("given", "metamodel"), "extrapolation": ("warn", "raise")}
 
     def __init__(self, components=None, **options):
@@ -42,7 +44,8 @@ class Drying(ElectrodeContainer):
         self._model = None
         self._anchor: dict | None = None
         anchors = (self.settings["anchor_m_wet"], self.settings["anchor_eps_dry"])
-        for key, v, unit in (("anchor_m_wet", anchors[0], "mg/cm^2"), ("anchor_eps_dry", anchors[1], "1")):
+        for key, v, unit in (("anchor_m_wet", anchors[0], "mg/cm^2"), ("anchor_eps_dry", anchors[1], "1"),
+                             ("anchor_drying_rate", self.settings["anchor_drying_rate"], "g/(m^2 s)")):
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not np.isfinite(v)
                                   or not v > 0):
                 raise ParameterError(f"container 'drying': option {key} = {v!r} must be a positive number ({unit})",
@@ -61,7 +64,7 @@ class Drying(ElectrodeContainer):
 
     @property
     def metamodel(self):
-        """The drying metamodel eps_dry = f(m_wet in mg/cm^2), loaded once."""
+        """The drying metamodel eps_dry = f(m_wet in mg/cm^2, drying_rate in g/(m^2 s)), loaded once."""
         if self._model is None:
             from ..metamodels.drying_model import load_drying_metamodel
             self._model = load_drying_metamodel(self.settings["metamodel"], self.settings["extrapolation"])
@@ -76,18 +79,19 @@ class Drying(ElectrodeContainer):
             return None
         if self._anchor is None:  # settings are fixed after construction: evaluate the anchor once
             m = float(self.settings["anchor_m_wet"])
-            raw = float(self.metamodel(np.array([m]))[0])
+            rate = float(self.settings["anchor_drying_rate"])
+            raw = float(self.metamodel({"m_wet": m, "drying_rate": rate}))
             measured = float(self.settings["anchor_eps_dry"])
-            self._anchor = {"m_wet": m, "eps_dry_measured": measured, "eps_dry_metamodel": raw,
+            self._anchor = {"m_wet": m, "drying_rate": rate, "eps_dry_measured": measured, "eps_dry_metamodel": raw,
                             "bias": measured - raw}
         return dict(self._anchor)
 
     def design_space(self) -> dict[str, tuple[float, float]]:
-        """The drying metamodel's range of wet loadings (its design), in this container's g/cm^2."""
+        """The drying metamodel's design space: wet loading in this container's g/cm^2, drying rate in g/(m^2 s)."""
         if self.settings["porosity"] != "metamodel":
             return {}
         lo, hi = self.metamodel.design_space["m_wet"]  # mg/cm^2, the design's unit
-        return {"m_wet": (lo * 1e-3, hi * 1e-3)}
+        return {"m_wet": (lo * 1e-3, hi * 1e-3), "drying_rate": tuple(self.metamodel.design_space["drying_rate"])}
 
     def corrections(self) -> dict[str, float]:
         return self.anchor_bias() or {}
@@ -102,6 +106,8 @@ class Drying(ElectrodeContainer):
         base = {"m_wet": "g/cm^2", "x_solids": "1", "rho_solids": "g/cm^3"}
         if self.settings["porosity"] == "given":
             base["eps_dry"] = "1"
+        else:
+            base["drying_rate"] = "g/(m^2*s)"
         return base
 
     def outputs(self):
@@ -114,7 +120,7 @@ class Drying(ElectrodeContainer):
         if self.settings["porosity"] == "given":
             return inputs["eps_dry"]
         m_wet = np.asarray(inputs["m_wet"], dtype=float) * 1e3  # g/cm^2 -> mg/cm^2, the design's unit
-        return self.metamodel({"m_wet": m_wet}) + self.bias
+        return self.metamodel({"m_wet": m_wet, "drying_rate": inputs["drying_rate"]}) + self.bias
 
     def limits(self, inputs):
         rs = float(inputs["rho_solids"])

@@ -1,7 +1,7 @@
-"""The shipped drying metamodel: eps_dry = f(m_wet), fitted to this project's own DEM design.
+"""The shipped drying metamodel: eps_dry = f(m_wet, drying_rate), fitted to this project's own DEM design.
 
-``data/drying_doe.csv`` holds the LAMMPS runs (seed 004's design: seven wet loadings
-from 14.2 to 35.4 mg/cm^2, five random placements each), ``data/drying_doe.provenance.json``
+``data/drying_doe.csv`` holds the LAMMPS runs (a two-factor design: wet loading in mg/cm^2
+x drying rate in g/(m^2 s), with random placements as repetitions), ``data/drying_doe.provenance.json``
 the DEM settings and engine that made them, and ``data/drying_porosity.json`` the
 selected metamodel with every candidate's metrics. :func:`refit_shipped` regenerates
 the JSON from the CSV.
@@ -17,6 +17,8 @@ from .metamodel import Metamodel, load_metamodel
 DATA = "data"
 DESIGN_CSV = "drying_doe.csv"
 MODEL_JSON = "drying_porosity.json"
+#: the metamodel's inputs: wet mass loading (mg/cm^2) and drying rate (g/(m^2 s))
+INPUTS = ("m_wet", "drying_rate")
 
 
 def data_path(name: str) -> Path:
@@ -30,9 +32,10 @@ def load_drying_metamodel(source: str = "builtin", extrapolation: str = "warn") 
         raise ParameterError(f"drying metamodel file {str(path)!r} does not exist; use \"builtin\" or the "
                              f"JSON written by `celltwin fit-metamodel`", parameter="metamodel", path=str(path))
     model = load_metamodel(path, extrapolation)
-    if model.inputs != ["m_wet"] or model.output != "eps_dry":
+    if model.inputs != list(INPUTS) or model.output != "eps_dry":
         raise ParameterError(f"drying metamodel {str(path)!r} maps {model.inputs} -> {model.output}; "
-                             f"the drying container needs ['m_wet'] (mg/cm^2) -> eps_dry")
+                             f"the drying container needs {list(INPUTS)} (mg/cm^2, g/(m^2 s)) -> eps_dry",
+                             parameter="metamodel", path=str(path))
     return model
 
 
@@ -44,6 +47,6 @@ def refit_shipped(seed: int = 0) -> None:
 
     csv = data_path(DESIGN_CSV)
     data = pd.read_csv(csv)
-    sel = select(data, ["m_wet"], "eps_dry", seed=seed, provenance=design_provenance(csv))
+    sel = select(data, list(INPUTS), "eps_dry", seed=seed, provenance=design_provenance(csv))
     sel.save(data_path(MODEL_JSON))
     plot(sel, data, data_path("drying_porosity.png"))
