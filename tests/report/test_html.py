@@ -66,6 +66,10 @@ def test_report_and_sankey_render_in_headless_chromium(rendered_dom, study, fold
         dom = rendered_dom(folder / page)
         assert len(re.findall(r'class="sankey-node"', dom)) == len(labels), page
         assert len(re.findall(r'class="sankey-link"', dom)) == len(trace.link.value), page
+    dom = rendered_dom(folder / "report.html")  # the engineer's sections survive the browser's parse
+    for anchor in ('id="warnings"', 'id="specs"', 'id="tornado"', 'id="histograms"', 'id="convergence"',
+                   'id="discharge-band"', 'id="manifest"'):
+        assert anchor in dom, anchor
 
 
 def test_numbers_are_formatted_for_reading():
