@@ -128,7 +128,8 @@ def capability(values, spec: Spec, confidence: float = 0.95) -> dict[str, float]
     mean - LSL) / 3 s`` over the finite values. Intervals: Cp's is exact for a normal sample
     (chi-square on s); Cpk's is Bissell's normal approximation (Bissell 1990, Applied
     Statistics 39: 331), ``Cpk ± z sqrt(1/(9n) + Cpk^2 / (2(n-1)))``. Both indices assume a
-    normal output; the yield from :func:`yield_of` does not.
+    normal output; the yield from :func:`yield_of` does not. Written out: scipy and statsmodels
+    have no capability indices; the chi-square and normal quantiles come from scipy.
     """
     from scipy.stats import chi2, norm
 
