@@ -6,7 +6,32 @@ bad sample costs its own result and not its chunk's.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+from ..platform.errors import ParameterError, SolverError
+
+#: "auto" compiles the model for batches of at least this many samples.
+COMPILE_MIN_SAMPLES = 1000
+T = TypeVar("T")
+
+
+def wants_compile(option, n_samples: int) -> bool:
+    """The ``compile`` option resolved: "auto" compiles large batches when gcc is on the PATH."""
+    if option != "auto":
+        return bool(option)
+    return n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None
+
+
+def build(cls: Callable[..., T], settings, what: str) -> T:
+    """``cls(settings)``; a PyBaMM failure while building becomes a SolverError naming ``what``."""
+    try:
+        return cls(settings)
+    except ParameterError:
+        raise
+    except Exception as exc:  # a PyBaMM failure while building is not the user's input
+        raise SolverError(f"could not build the PyBaMM {what} for {settings}: {exc}") from exc
 
 
 def solve_isolated(sim, t_span: Sequence[float], inputs: Sequence[Mapping]) -> list:

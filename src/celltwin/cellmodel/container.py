@@ -1,7 +1,6 @@
 """The "half-cell" container: calendered structure -> effective parameters -> P2D performance."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from ..materials import material
 from ..platform.container import per_component
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers
+from ._batch import wants_compile
 from .parameters import TABLE_A2, check_parameter_set
 from .solid_state import COUNTER_ELECTRODES, LIQUID_CONDUCTIVITY, PORES, contact_share, ionic_path
 from .structure import (
@@ -24,9 +24,6 @@ from .structure import (
     effective_parameters,
     structure_problems,
 )
-
-#: "auto" compiles the model for batches of at least this many samples.
-COMPILE_MIN_SAMPLES = 1000
 
 
 @containers.register
@@ -197,8 +194,7 @@ class HalfCellContainer(ElectrodeContainer):
         """The built :class:`~celltwin.cellmodel.halfcell.HalfCell` for these options (cached)."""
         from .halfcell import CellSettings, half_cell
         s = self.settings
-        compile_ = s["compile"] if s["compile"] != "auto" else (
-            n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None)
+        compile_ = wants_compile(s["compile"], n_samples)
         solid = {}
         if self.solid_state:
             bulk = ionic_path(0.0, 1.0, self.kappa_SE, pores=s["pores"], kappa_liquid=s["kappa_liquid"])["kappa_bulk"]

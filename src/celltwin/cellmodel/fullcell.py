@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from ..materials import material
-from ..platform.errors import ParameterError, SolverError, unknown
-from ._batch import failure_reason, solve_isolated
+from ..platform.errors import ParameterError, unknown
+from ._batch import build, failure_reason, solve_isolated
 from ._pybamm import import_pybamm
 from .halfcell import AH_PER_M2_TO_MAH_PER_CM2, CellResult
 from .parameters import FARADAY, base_parameter_values, positive_concentrations
@@ -416,9 +416,4 @@ class FullCell:
 @functools.lru_cache(maxsize=8)
 def full_cell(settings: FullCellSettings = FullCellSettings()) -> FullCell:
     """The built full cell for these settings, cached for the life of the process."""
-    try:
-        return FullCell(settings)
-    except ParameterError:
-        raise
-    except Exception as exc:  # a PyBaMM failure while building is not the user's input
-        raise SolverError(f"could not build the PyBaMM full cell for {settings}: {exc}") from exc
+    return build(FullCell, settings, "full cell")

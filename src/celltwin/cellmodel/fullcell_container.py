@@ -1,7 +1,6 @@
 """The "full-cell" container: both lines' calendered structures and the cell format -> cell KPIs."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from ..platform.catalog import qualified
 from ..platform.container import per_component
 from ..platform.errors import ParameterError, SolverError
 from ..platform.registry import containers
-from .container import COMPILE_MIN_SAMPLES
+from ._batch import wants_compile
 from .structure import CBM_ASPECT_RATIO, TORTUOSITY_MODELS, effective_parameters, structure_problems
 
 #: the two lines, in the order of their names in the inputs
@@ -158,8 +157,7 @@ class FullCellContainer(ElectrodeContainer):
         """The built :class:`~celltwin.cellmodel.fullcell.FullCell` for these options (cached)."""
         from .fullcell import FullCellSettings, full_cell
         s = self.settings
-        compile_ = s["compile"] if s["compile"] != "auto" else (
-            n_samples >= COMPILE_MIN_SAMPLES and shutil.which("gcc") is not None)
+        compile_ = wants_compile(s["compile"], n_samples)
         mesh = [int(n) for n in s["mesh"]]
         sets = ({"parameter_set": str(s["bpx"]), "anode_set": None, "anode_material": None} if s["bpx"] else
                 {k: s[k] for k in ("parameter_set", "anode_set", "anode_material")})

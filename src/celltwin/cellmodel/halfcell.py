@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..platform.errors import ParameterError, SolverError
-from ._batch import failure_reason, solve_isolated
+from ..platform.errors import ParameterError
+from ._batch import build, failure_reason, solve_isolated
 from ._pybamm import import_pybamm
 from .parameters import FARADAY, base_parameter_values, positive_concentrations
 from .solid_state import COUNTER_ELECTRODES, ELECTROLYTES, single_ion_parameters
@@ -358,10 +358,5 @@ class HalfCell:
 @functools.lru_cache(maxsize=8)
 def half_cell(settings: CellSettings = CellSettings()) -> HalfCell:
     """The built half-cell for these settings, cached for the life of the process."""
-    try:
-        return HalfCell(settings)
-    except ParameterError:
-        raise
-    except Exception as exc:  # a PyBaMM failure while building is not the user's input
-        raise SolverError(f"could not build the PyBaMM half-cell for {settings}: {exc}") from exc
+    return build(HalfCell, settings, "half-cell")
 
