@@ -23,7 +23,7 @@ def test_scenario_units_repr_and_html(sc):
     assert sc.units["q_L"] == "N/mm" and sc.units["V_dot"] == "cm^3/h" and set(sc.units) == set(sc.given)
     text = repr(sc)
     assert text == ("ElectrodeScenario('reference-cathode': mixing -> dispersion -> coating -> drying -> "
-                    "calendering -> half-cell; 14 inputs, 7 uncertain, 2 specs)")
+                    "calendering -> half-cell; 15 inputs, 7 uncertain, 2 specs)")
     frame = sc.uncertain_frame()
     assert list(frame.index) == list(sc.uncertain) and frame.loc["q_L", "unit"] == "N/mm"
     assert frame.loc["q_L", "nominal"] == 84.0 and frame.loc["q_L", "spread"] == "0.84"
