@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from numpy.polynomial import legendre
 
 from ..platform.errors import ExtrapolationWarning, ParameterError, first_offending
 
@@ -34,16 +33,19 @@ def term_matrix(x: np.ndarray, terms: Sequence[Sequence[int]]) -> np.ndarray:
 
 def legendre_basis(u: np.ndarray, indices: Sequence[Sequence[int]]) -> np.ndarray:
     """Orthonormal Legendre products on [-1, 1]^d (the basis OpenTURNS uses for uniform inputs)."""
-    cols = []
-    for alpha in indices:
-        col = np.ones(len(u))
+    top = max((max(a) for a in indices if len(a)), default=0)
+    # P_n(u_k) once per input and degree (Bonnet's recursion), normalised; the terms are their products
+    p = [[np.ones(len(u)), u[:, k].copy()] for k in range(u.shape[1])]
+    for k in range(u.shape[1]):
+        for n in range(1, top):
+            p[k].append(((2 * n + 1) * u[:, k] * p[k][n] - n * p[k][n - 1]) / (n + 1))
+        p[k] = [np.sqrt(2 * n + 1) * q for n, q in enumerate(p[k])]
+    out = np.ones((len(u), len(indices)))
+    for j, alpha in enumerate(indices):
         for k, n in enumerate(alpha):
             if n:
-                c = np.zeros(n + 1)
-                c[n] = 1.0
-                col = col * np.sqrt(2 * n + 1) * legendre.legval(u[:, k], c)
-        cols.append(col)
-    return np.column_stack(cols)
+                out[:, j] *= p[k][n]
+    return out
 
 
 def squared_exponential(a: np.ndarray, b: np.ndarray, scale: np.ndarray, amplitude: float) -> np.ndarray:

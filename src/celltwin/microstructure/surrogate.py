@@ -34,6 +34,9 @@ DESIGN_CSV = "structure_doe.csv"
 MODEL_JSON = "structure_surrogate.json"
 #: log-space inputs of the fits, in the order of :data:`FACTORS`
 LOG_INPUTS = [f"ln_{k}" for k in FACTORS]
+#: the candidate forms: algebraic equations, as seed 004 (section 3.3) fits to its 3D results; kriging is left
+#: out because it is not one (and OpenTURNS evaluates it at ~1e5 samples/s, too slow for the Monte Carlo)
+ALGEBRAIC = ("linear", "exponential", "quadratic", "pce")
 
 
 def data_path(name: str) -> Path:
@@ -116,7 +119,7 @@ def fit(csv: str | Path, out: str | Path, seed: int = 0) -> dict:
     doc = {"models": {}, "provenance": prov}
     for k in OUTPUTS:
         rows = frame[np.isfinite(frame[f"ln_{k}"])]
-        sel = select(rows, LOG_INPUTS, f"ln_{k}", seed=seed, provenance=prov)
+        sel = select(rows, LOG_INPUTS, f"ln_{k}", candidates=ALGEBRAIC, seed=seed, provenance=prov)
         doc["models"][k] = sel.document()
     Path(out).write_text(json.dumps(doc, indent=2))
     return doc
