@@ -73,8 +73,7 @@ def test_less_se_less_ionic_conductivity_and_no_electronic_gain(nominal):
     np.testing.assert_allclose(got["kappa_s_eff"], 0.005 * got["X_AM"] ** 1.5 + 15.93 * X_cbm ** 1.5, rtol=1e-12)
 
 
-@pytest.mark.slow
-def test_200_sample_study_lists_w_se():
+def test_200_sample_study_lists_w_se():  # 77 s here: every built-in scenario's 200-sample study runs in CI
     study = ct.run_study(NAME, samples=200)
     assert study.n_valid >= 190
     inputs = set(study.indices("structure-performance").index.get_level_values("input"))
