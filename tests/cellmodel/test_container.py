@@ -64,7 +64,7 @@ def test_container_scalar_and_batched_paths():
     assert one["capacity"].shape == ()
     n = 4
     batch = {k: np.full(n, s[k]) for k in c.inputs()}
-    batch["h_cal"] = np.array([40.0, 48.47563520221765, 1e6, 55.0])  # 1 m coating: solver fails
+    batch["h_cal"] = np.array([40.0, 48.47563520221765, 1e7, 55.0])  # 10 m coating: solver fails
     batch["eps_cal"][3] = np.nan                                    # rejected upstream by the chain
     out = c.evaluate(batch)
     assert out["capacity"][1] == pytest.approx(float(one["capacity"]), rel=1e-9)
@@ -74,7 +74,7 @@ def test_container_scalar_and_batched_paths():
     bad["X_AM"] = np.asarray(0.7)
     with pytest.raises(ParameterError, match=r"eps_cal \+ X_AM \+ X_CA \+ X_PB = 1\.116"):
         c.evaluate(bad)
-    bad["X_AM"], bad["h_cal"] = np.asarray(s["X_AM"]), np.asarray(1e6)
+    bad["X_AM"], bad["h_cal"] = np.asarray(s["X_AM"]), np.asarray(1e7)
     with pytest.raises(SolverError):
         c.evaluate(bad)
 
